@@ -1,0 +1,184 @@
+// Package environment is the catalog of deployment environments.
+//
+// An environment exists because a file environments/<name>.tfvars exists in
+// the repository: adding one means adding files (the tfvars file and
+// dagster/.env.<name>), never code. Discover reads those files, validates
+// them once and hands out Env values that the rest of the pipeline trusts.
+package environment
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Dir is the repository folder holding one <name>.tfvars file per environment.
+const Dir = "environments"
+
+// namePattern keeps names short, lowercase and safe inside state keys,
+// bucket names, compose project names and GitHub environment names.
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
+
+// Env is a validated environment. The only ways to get a non-zero Env are
+// Discover/NewCatalog followed by Lookup or Envs, so code that receives an
+// Env may trust its name and files.
+type Env struct {
+	name    string
+	project string
+}
+
+// String returns the environment name, e.g. "dev".
+func (e Env) String() string { return e.name }
+
+// Name returns the environment name, e.g. "dev".
+func (e Env) Name() string { return e.name }
+
+// ProjectName returns the tfvars project_name of the environment.
+func (e Env) ProjectName() string { return e.project }
+
+// IsZero reports whether e is the zero Env (not obtained from a Catalog).
+func (e Env) IsZero() bool { return e.name == "" }
+
+// TfvarsFile returns the repository-relative tfvars path, e.g. "environments/dev.tfvars".
+func (e Env) TfvarsFile() string { return path.Join(Dir, e.name+".tfvars") }
+
+// EnvFile returns the repository-relative runtime config path, e.g. "dagster/.env.dev".
+func (e Env) EnvFile() string { return path.Join("dagster", ".env."+e.name) }
+
+// Catalog is the set of environments found in a repository.
+type Catalog struct {
+	envs []Env // sorted by name
+}
+
+// Discover reads environments/*.tfvars from fsys (rooted at the repository
+// root, e.g. os.DirFS(".")) and returns the validated catalog.
+func Discover(fsys fs.FS) (*Catalog, error) {
+	matches, err := fs.Glob(fsys, path.Join(Dir, "*.tfvars"))
+	if err != nil {
+		return nil, fmt.Errorf("discover environments: %w", err)
+	}
+	files := make(map[string][]byte, len(matches))
+	for _, m := range matches {
+		b, err := fs.ReadFile(fsys, m)
+		if err != nil {
+			return nil, fmt.Errorf("discover environments: %w", err)
+		}
+		files[m] = b
+	}
+	return NewCatalog(files)
+}
+
+// NewCatalog validates tfvars files given as contents keyed by their
+// repository-relative path ("environments/dev.tfvars"); it is Discover for
+// callers that already hold the bytes. Paths outside environments/ or not
+// ending in .tfvars are ignored.
+func NewCatalog(files map[string][]byte) (*Catalog, error) {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		if path.Dir(p) == Dir && strings.HasSuffix(p, ".tfvars") {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no environments found: add %s/<name>.tfvars (copy %s/dev.tfvars and set environment = \"<name>\")", Dir, Dir)
+	}
+	var errs []error
+	c := &Catalog{}
+	for _, p := range paths {
+		env, err := parseTfvars(p, files[p])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.envs = append(c.envs, env)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// Names returns the environment names in sorted order.
+func (c *Catalog) Names() []string {
+	names := make([]string, len(c.envs))
+	for i, e := range c.envs {
+		names[i] = e.name
+	}
+	return names
+}
+
+// Envs returns the environments in sorted order.
+func (c *Catalog) Envs() []Env { return slices.Clone(c.envs) }
+
+// Lookup returns the environment called name, or an error that lists the
+// known environments and says how to add one.
+func (c *Catalog) Lookup(name string) (Env, error) {
+	for _, e := range c.envs {
+		if e.name == name {
+			return e, nil
+		}
+	}
+	return Env{}, fmt.Errorf("unknown environment %q: known environments are %s; to add one, copy %s/dev.tfvars to %s/%s.tfvars (set environment = %q) and dagster/.env.dev to dagster/.env.%s",
+		name, strings.Join(c.Names(), ", "), Dir, Dir, name, name, name)
+}
+
+// parseTfvars validates one tfvars file: its stem is a valid name and its
+// environment attribute equals the stem.
+func parseTfvars(filename string, src []byte) (Env, error) {
+	stem := strings.TrimSuffix(path.Base(filename), ".tfvars")
+	if !namePattern.MatchString(stem) {
+		return Env{}, fmt.Errorf("%s: environment name %q is not allowed: use 2-10 characters, lowercase letters and digits, starting with a letter (e.g. dev, staging, prod); rename the file", filename, stem)
+	}
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return Env{}, fmt.Errorf("environment %s: %w", stem, diags)
+	}
+	attrs, diags := file.Body.JustAttributes()
+	if diags.HasErrors() {
+		return Env{}, fmt.Errorf("environment %s: %w", stem, diags)
+	}
+	env, err := stringAttr(filename, attrs, "environment")
+	if err != nil {
+		return Env{}, err
+	}
+	if env.value != stem {
+		return Env{}, fmt.Errorf("%s:%d: environment = %q but the file is named %s.tfvars: set environment = %q (the file name is the environment name)",
+			filename, env.line, env.value, stem, stem)
+	}
+	project, err := stringAttr(filename, attrs, "project_name")
+	if err != nil {
+		return Env{}, err
+	}
+	return Env{name: stem, project: project.value}, nil
+}
+
+type attrValue struct {
+	value string
+	line  int
+}
+
+func stringAttr(filename string, attrs hcl.Attributes, name string) (attrValue, error) {
+	attr, ok := attrs[name]
+	if !ok {
+		return attrValue{}, fmt.Errorf("%s: missing %s: add a line %s = \"...\"", filename, name, name)
+	}
+	line := attr.Range.Start.Line
+	v, diags := attr.Expr.Value(nil)
+	if diags.HasErrors() {
+		return attrValue{}, fmt.Errorf("%s:%d: %s must be a literal string: %w", filename, line, name, diags)
+	}
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return attrValue{}, fmt.Errorf("%s:%d: %s must be a string, got %s", filename, line, name, v.Type().FriendlyName())
+	}
+	return attrValue{value: v.AsString(), line: line}, nil
+}

@@ -1,0 +1,157 @@
+package environment
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func tfvars(env string) *fstest.MapFile {
+	return &fstest.MapFile{Data: []byte("project_name = \"lakehouse\"\nenvironment  = \"" + env + "\"\n")}
+}
+
+func TestDiscoverFindsEveryTfvarsFileSorted(t *testing.T) {
+	fsys := fstest.MapFS{
+		"environments/prod.tfvars":    tfvars("prod"),
+		"environments/dev.tfvars":     tfvars("dev"),
+		"environments/staging.tfvars": tfvars("staging"),
+		"environments/README.md":      {Data: []byte("not an environment")},
+		"examples/demo.tfvars":        tfvars("demo"),
+	}
+	c, err := Discover(fsys)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"dev", "prod", "staging"}, c.Names())
+
+	env, err := c.Lookup("staging")
+	require.NoError(t, err)
+	assert.Equal(t, "staging", env.String())
+	assert.Equal(t, "lakehouse", env.ProjectName())
+	assert.Equal(t, "environments/staging.tfvars", env.TfvarsFile())
+	assert.Equal(t, "dagster/.env.staging", env.EnvFile())
+}
+
+func TestAddingAnEnvironmentIsAddingAFile(t *testing.T) {
+	fsys := fstest.MapFS{"environments/dev.tfvars": tfvars("dev")}
+	c, err := Discover(fsys)
+	require.NoError(t, err)
+	_, err = c.Lookup("qa")
+	require.Error(t, err)
+
+	fsys["environments/qa.tfvars"] = tfvars("qa")
+	c, err = Discover(fsys)
+	require.NoError(t, err)
+	env, err := c.Lookup("qa")
+	require.NoError(t, err)
+	assert.Equal(t, "qa", env.Name())
+}
+
+func TestLookupOfUnknownEnvironmentListsKnownOnesAndHowToAdd(t *testing.T) {
+	c, err := NewCatalog(map[string][]byte{
+		"environments/dev.tfvars":  tfvars("dev").Data,
+		"environments/prod.tfvars": tfvars("prod").Data,
+	})
+	require.NoError(t, err)
+	_, err = c.Lookup("stagign")
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, `unknown environment "stagign"`)
+	assert.Contains(t, msg, "dev, prod")
+	assert.Contains(t, msg, "copy environments/dev.tfvars to environments/stagign.tfvars")
+	assert.Contains(t, msg, "dagster/.env.stagign")
+}
+
+func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		content string
+		want    []string
+	}{
+		{
+			name:    "uppercase name",
+			file:    "environments/Prod.tfvars",
+			content: `environment = "Prod"`,
+			want:    []string{"environments/Prod.tfvars", `"Prod" is not allowed`, "lowercase"},
+		},
+		{
+			name:    "name with a slash-like character that would escape the state key",
+			file:    "environments/pr-1.tfvars",
+			content: `environment = "pr-1"`,
+			want:    []string{"environments/pr-1.tfvars", "not allowed"},
+		},
+		{
+			name:    "name too long",
+			file:    "environments/productionx1.tfvars",
+			content: `environment = "productionx1"`,
+			want:    []string{"not allowed", "2-10 characters"},
+		},
+		{
+			name:    "environment attribute differs from the file name",
+			file:    "environments/staging.tfvars",
+			content: "project_name = \"lakehouse\"\n\nenvironment = \"dev\"\n",
+			want:    []string{"environments/staging.tfvars:3", `environment = "dev"`, `set environment = "staging"`},
+		},
+		{
+			name:    "environment attribute missing",
+			file:    "environments/qa.tfvars",
+			content: `project_name = "lakehouse"`,
+			want:    []string{"environments/qa.tfvars", "missing environment"},
+		},
+		{
+			name:    "environment attribute not a string",
+			file:    "environments/qa.tfvars",
+			content: "project_name = \"lakehouse\"\nenvironment = 3\n",
+			want:    []string{"environments/qa.tfvars:2", "must be a string"},
+		},
+		{
+			name:    "environment attribute refers to a variable",
+			file:    "environments/qa.tfvars",
+			content: "environment = var.x\n",
+			want:    []string{"environments/qa.tfvars:1", "literal string"},
+		},
+		{
+			name:    "syntax error",
+			file:    "environments/qa.tfvars",
+			content: "project_name = \"lakehouse\"\nenvironment = \n",
+			want:    []string{"environments/qa.tfvars:2"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewCatalog(map[string][]byte{
+				"environments/dev.tfvars": tfvars("dev").Data,
+				tt.file:                   []byte(tt.content),
+			})
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestDiscoverReportsEveryBrokenFileAtOnce(t *testing.T) {
+	_, err := NewCatalog(map[string][]byte{
+		"environments/dev.tfvars": []byte(`environment = "prod"`),
+		"environments/Qa.tfvars":  []byte(`environment = "Qa"`),
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "environments/dev.tfvars:1")
+	assert.Contains(t, err.Error(), "environments/Qa.tfvars")
+}
+
+func TestDiscoverWithoutEnvironmentsSaysHowToAddOne(t *testing.T) {
+	_, err := Discover(fstest.MapFS{"README.md": {Data: []byte("x")}})
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "copy environments/dev.tfvars"), err.Error())
+}
+
+func TestZeroEnvIsRecognisable(t *testing.T) {
+	assert.True(t, Env{}.IsZero())
+	c, err := NewCatalog(map[string][]byte{"environments/dev.tfvars": tfvars("dev").Data})
+	require.NoError(t, err)
+	assert.False(t, c.Envs()[0].IsZero())
+}
