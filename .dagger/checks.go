@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"dagger/lakehouse/internal/dagger"
+)
+
+// gofmtCheck fails with the list of files gofmt would change; gofmt itself
+// exits 0 either way.
+const gofmtCheck = `unformatted=$(gofmt -l .); if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi`
+
+// Lint runs every formatter and linter the repository uses: gofmt and go
+// vet, terraform fmt on the Terraform roots, ruff on the Dagster project and
+// actionlint on the GitHub workflows. Linters run in parallel.
+// +check
+func (m *Lakehouse) Lint(ctx context.Context) error {
+	linters := map[string]*dagger.Container{
+		"gofmt and go vet": m.goSource().
+			WithExec([]string{"sh", "-c", gofmtCheck}).
+			WithExec([]string{"go", "vet", "./..."}),
+	}
+	var tfDirs []string
+	for _, dir := range []string{"aws", "gcp", "environments"} {
+		ok, err := m.hasPath(ctx, dir)
+		if err != nil {
+			return err
+		}
+		if ok {
+			tfDirs = append(tfDirs, dir)
+		}
+	}
+	if len(tfDirs) > 0 {
+		linters["terraform fmt"] = m.terraformFmt(tfDirs)
+	}
+	if ok, err := m.hasPath(ctx, ".github"); err != nil {
+		return err
+	} else if ok {
+		linters["actionlint"] = m.actionlint()
+	}
+	return runAll(ctx, linters)
+}
+
+func (m *Lakehouse) terraformFmt(dirs []string) *dagger.Container {
+	ctr := dag.Container().
+		From(m.TerraformImage).
+		WithEnvVariable("TF_IN_AUTOMATION", "1").
+		WithDirectory(srcPath, m.Source, dagger.ContainerWithDirectoryOpts{Include: []string{"aws/**", "gcp/**", "environments/**"}}).
+		WithWorkdir(srcPath)
+	for _, dir := range dirs {
+		ctr = ctr.WithExec([]string{"terraform", "fmt", "-check", "-recursive", "-diff", "-no-color", dir})
+	}
+	return ctr
+}
+
+func (m *Lakehouse) actionlint() *dagger.Container {
+	return dag.Container().
+		From(m.ActionlintImage).
+		WithDirectory(srcPath, m.Source, dagger.ContainerWithDirectoryOpts{Include: []string{".github/**"}}).
+		WithWorkdir(srcPath).
+		WithExec([]string{"-color=false"}, dagger.ContainerWithExecOpts{UseEntrypoint: true})
+}
+
+// Test runs every test suite: the Go packages (with the pinned terraform
+// binary, so host tests exercise the real CLI) and the module harness.
+// +check
+func (m *Lakehouse) Test(ctx context.Context) error {
+	suites := map[string]*dagger.Container{
+		"go test": m.goSource().
+			WithFile("/usr/local/bin/terraform", m.terraformBin()).
+			WithExec([]string{"go", "test", "./..."}),
+		"module harness": m.goSource().
+			WithExec([]string{"go", "run", "./tools/modharness", "test"}),
+	}
+	return runAll(ctx, suites)
+}
+
+// runAll evaluates the containers in parallel and names the one that failed.
+func runAll(ctx context.Context, named map[string]*dagger.Container) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for name, ctr := range named {
+		g.Go(func() error {
+			if _, err := ctr.Sync(ctx); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/images"
+)
+
+func TestLintRunsEveryLinterInPinnedImages(t *testing.T) {
+	m, eng := newModule(t, "aws/", "gcp/", "environments/", ".github/", "go.mod")
+	require.NoError(t, m.Lint(t.Context()))
+
+	def := images.Defaults()
+	for _, ref := range eng.Images() {
+		requirePinned(t, ref)
+	}
+	assert.ElementsMatch(t, []string{def.Go, def.Terraform, def.Actionlint}, eng.Images())
+
+	golang := eng.ContainerFrom(def.Go)
+	assert.Equal(t, []string{
+		"go mod download",
+		`sh -c ` + gofmtCheck,
+		"go vet ./...",
+	}, golang.ExecLines())
+
+	tf := eng.ContainerFrom(def.Terraform)
+	assert.Equal(t, []string{
+		"terraform fmt -check -recursive -diff -no-color aws",
+		"terraform fmt -check -recursive -diff -no-color gcp",
+		"terraform fmt -check -recursive -diff -no-color environments",
+	}, tf.ExecLines())
+	assert.Equal(t, "1", tf.Env()["TF_IN_AUTOMATION"])
+
+	lint := eng.ContainerFrom(def.Actionlint)
+	assert.Equal(t, [][]string{{"-color=false"}}, lint.Execs(), "actionlint runs through the image entrypoint")
+	assert.Equal(t, "/src", lint.Workdir())
+}
+
+func TestLintSkipsTerraformAndWorkflowsWhenAbsent(t *testing.T) {
+	m, eng := newModule(t, "go.mod", "pipelines/")
+	require.NoError(t, m.Lint(t.Context()))
+	assert.Equal(t, []string{images.Defaults().Go}, eng.Images())
+}
+
+func TestGoContainersCacheModulesKeyedOnGoModBeforeSource(t *testing.T) {
+	m, eng := newModule(t)
+	require.NoError(t, m.Lint(t.Context()))
+	golang := eng.ContainerFrom(images.Defaults().Go)
+
+	caches := golang.Caches()
+	assert.Equal(t, "iceberg-lakehouse-go-mod", caches["/go/pkg/mod"].Key)
+	assert.Equal(t, "iceberg-lakehouse-go-build", caches["/root/.cache/go-build"].Key)
+
+	// go.mod and go.sum arrive, modules download, and only then the source:
+	// a source edit must not invalidate the download layer.
+	goMod := stepIndex(golang, "withFile", "path", "/src/go.mod")
+	goSum := stepIndex(golang, "withFile", "path", "/src/go.sum")
+	download := stepIndex(golang, "withExec", "args", "go")
+	source := stepIndex(golang, "withDirectory", "path", "/src")
+	require.True(t, goMod >= 0 && goSum >= 0 && download >= 0 && source >= 0, golang.String())
+	assert.Less(t, goMod, download)
+	assert.Less(t, goSum, download)
+	assert.Less(t, download, source)
+	assert.Equal(t, "-mod=readonly", golang.Env()["GOFLAGS"])
+}
+
+func TestTestRunsGoSuitesWithThePinnedTerraformBinary(t *testing.T) {
+	m, eng := newModule(t)
+	require.NoError(t, m.Test(t.Context()))
+
+	var goTest, harness bool
+	for _, c := range eng.Containers() {
+		if c.From() != images.Defaults().Go {
+			continue
+		}
+		lines := c.ExecLines()
+		switch lines[len(lines)-1] {
+		case "go test ./...":
+			goTest = true
+			assert.Contains(t, c.FileMounts()["/usr/local/bin/terraform"], `from(address:`+images.Defaults().Terraform+`)`,
+				"host tests must run the terraform binary users get")
+		case "go run ./tools/modharness test":
+			harness = true
+		}
+	}
+	assert.True(t, goTest, "go test ./... was not run")
+	assert.True(t, harness, "the module harness was not run")
+}
+
+func TestImagesCanBeOverriddenOrMirrored(t *testing.T) {
+	_, _ = newModule(t)
+	m, err := New(dag.Directory(), "", "mirror.example/hashicorp/terraform:1.11.4", "", "", "")
+	require.NoError(t, err)
+	assert.Equal(t, "mirror.example/hashicorp/terraform:1.11.4", m.TerraformImage)
+	assert.Equal(t, images.Defaults().Go, m.GoImage)
+
+	m, err = New(dag.Directory(), "", "", "", "", "registry.corp.example/dockerhub")
+	require.NoError(t, err)
+	for _, ref := range []string{m.GoImage, m.TerraformImage, m.PythonImage, m.ActionlintImage} {
+		assert.Regexp(t, `^registry\.corp\.example/dockerhub/`, ref)
+	}
+}
+
+func TestUnpinnedImageOverrideIsRefused(t *testing.T) {
+	_, _ = newModule(t)
+	_, err := New(dag.Directory(), "", "hashicorp/terraform", "", "", "")
+	require.ErrorContains(t, err, "neither tag nor digest")
+	_, err = New(dag.Directory(), "golang:latest", "", "", "", "")
+	require.ErrorContains(t, err, ":latest")
+}

@@ -1,0 +1,79 @@
+// The lakehouse module is the whole CI/CD of the iceberg-lakehouse
+// repository: lint and test, Terraform per environment, the Dagster image,
+// the local stack and the quality gate. The same functions run on a laptop
+// (`dagger call …`) and in GitHub Actions.
+//
+// Decisions live in the plain-Go packages under pipelines/; this module turns
+// them into containers, caches, secrets and services.
+package main
+
+import (
+	"fmt"
+
+	"dagger/lakehouse/internal/dagger"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/images"
+)
+
+// Lakehouse is the module's main object.
+type Lakehouse struct {
+	// The repository: Terraform roots, environments, the Dagster project.
+	// +private
+	Source *dagger.Directory
+
+	// Image references after defaults, overrides and the mirror are applied.
+	// +private
+	GoImage string
+	// +private
+	TerraformImage string
+	// +private
+	PythonImage string
+	// +private
+	ActionlintImage string
+}
+
+// New configures the module for one repository checkout.
+func New(
+	// The repository checkout. Defaults to the repository holding dagger.json;
+	// Terraform working state, virtualenvs, caches and local secrets stay out.
+	// +defaultPath="/"
+	// +ignore=[".git", "**/.terraform", "**/*.tfstate", "**/*.tfstate.*", "**/*.tfplan", "**/.venv", "**/.venv-*", "**/__pycache__", "**/.pytest_cache", "**/.ruff_cache", "**/node_modules", "**/.env", "**/*.pem", "**/*.key", "**/credentials.json", "**/.dagster_home"]
+	source *dagger.Directory,
+	// Go toolchain image for gofmt, go vet and go test. Default: the pinned image in pipelines/images.
+	// +optional
+	goImage string,
+	// Terraform CLI image. Default: the pinned image in pipelines/images.
+	// +optional
+	terraformImage string,
+	// Python image for ruff and pytest. Default: the pinned image in pipelines/images.
+	// +optional
+	pythonImage string,
+	// actionlint image. Default: the pinned image in pipelines/images.
+	// +optional
+	actionlintImage string,
+	// Pull every default image through this registry mirror, e.g.
+	// "registry.corp.example/dockerhub". Explicit image arguments are used as given.
+	// +optional
+	registryMirror string,
+) (*Lakehouse, error) {
+	catalog, err := images.Defaults().WithMirror(registryMirror)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err = catalog.Override(map[string]string{
+		"go":         goImage,
+		"terraform":  terraformImage,
+		"python":     pythonImage,
+		"actionlint": actionlintImage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("constructor arguments: %w", err)
+	}
+	return &Lakehouse{
+		Source:          source,
+		GoImage:         catalog.Go,
+		TerraformImage:  catalog.Terraform,
+		PythonImage:     catalog.Python,
+		ActionlintImage: catalog.Actionlint,
+	}, nil
+}
