@@ -1,0 +1,31 @@
+# dev: cheapest footprint, HTTP only, no audit trail, no alerting.
+# Read by BOTH aws/ and gcp/ (see README.md for the variable contract).
+project_name = "lakehouse"
+environment  = "dev"
+
+# Catalog (Nessie) sizing.
+catalog_cpu_units     = 256
+catalog_memory_mib    = 512
+catalog_min_instances = 1
+catalog_max_instances = 2
+
+# Security and operations.
+enable_https          = false
+enable_audit_logging  = false
+enable_access_logging = false
+enable_alerting       = false
+log_retention_days    = 30
+deletion_protection   = false
+
+# AWS only.
+aws_region             = "us-east-1"
+aws_vpc_cidr           = "10.40.0.0/16"
+aws_nat_gateway_per_az = false
+
+# GCP only. PLACEHOLDER project id: replace before the first gcp apply.
+gcp_project_id                   = "replace-me-lakehouse-dev"
+gcp_region                       = "us-central1"
+gcp_location                     = "US"
+gcp_enable_cmek                  = false
+gcp_catalog_db_tier              = "db-f1-micro"
+gcp_catalog_db_high_availability = false

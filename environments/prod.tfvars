@@ -1,0 +1,33 @@
+# prod: HA catalog, HTTPS, CloudTrail/Data Access audit, access logs,
+# alerting, 365-day retention (use 2192 for HIPAA's six years).
+project_name = "lakehouse"
+environment  = "prod"
+
+# Catalog (Nessie) sizing.
+catalog_cpu_units     = 1024
+catalog_memory_mib    = 2048
+catalog_min_instances = 2
+catalog_max_instances = 6
+
+# Security and operations.
+enable_https          = true
+enable_audit_logging  = true
+enable_access_logging = true
+enable_alerting       = true
+log_retention_days    = 365
+deletion_protection   = true
+
+# AWS only. PLACEHOLDER certificate (account 000000000000): replace with the
+# ACM certificate ARN of the prod catalog hostname.
+aws_region             = "us-east-1"
+aws_vpc_cidr           = "10.42.0.0/16"
+aws_nat_gateway_per_az = true
+aws_certificate_arn    = "arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000"
+
+# GCP only. PLACEHOLDER project id: replace before the first gcp apply.
+gcp_project_id                   = "replace-me-lakehouse-prod"
+gcp_region                       = "us-central1"
+gcp_location                     = "US"
+gcp_enable_cmek                  = true
+gcp_catalog_db_tier              = "db-custom-1-3840"
+gcp_catalog_db_high_availability = true

@@ -1,0 +1,33 @@
+# staging: between dev and prod. HTTPS and alerting on so the promotion path
+# exercises them; single catalog task and short retention to keep cost down.
+project_name = "lakehouse"
+environment  = "staging"
+
+# Catalog (Nessie) sizing.
+catalog_cpu_units     = 512
+catalog_memory_mib    = 1024
+catalog_min_instances = 1
+catalog_max_instances = 3
+
+# Security and operations.
+enable_https          = true
+enable_audit_logging  = false
+enable_access_logging = false
+enable_alerting       = true
+log_retention_days    = 90
+deletion_protection   = true
+
+# AWS only. PLACEHOLDER certificate (account 000000000000): replace with the
+# ACM certificate ARN of the staging catalog hostname.
+aws_region             = "us-east-1"
+aws_vpc_cidr           = "10.41.0.0/16"
+aws_nat_gateway_per_az = false
+aws_certificate_arn    = "arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000"
+
+# GCP only. PLACEHOLDER project id: replace before the first gcp apply.
+gcp_project_id                   = "replace-me-lakehouse-stg"
+gcp_region                       = "us-central1"
+gcp_location                     = "US"
+gcp_enable_cmek                  = false
+gcp_catalog_db_tier              = "db-g1-small"
+gcp_catalog_db_high_availability = false

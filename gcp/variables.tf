@@ -1,0 +1,254 @@
+# Shared variable contract.
+#
+# This file is identical in aws/ and gcp/ (tests/infra asserts it) so that ONE
+# environments/<env>.tfvars file serves both roots with no "undeclared
+# variable" warnings. Cloud-neutral names (no prefix) are used by both roots;
+# names prefixed aws_ or gcp_ are read by that root only and ignored by the
+# other. See environments/README.md for the full table.
+
+# ---------------------------------------------------------------- identity --
+
+variable "project_name" {
+  description = "Short project slug used as the first part of every resource name. 2-12 chars so that <project>-<environment>-<suffix> fits the tightest provider limits (ALB/target group 32, GCP service account id 30)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,10}[a-z0-9]$", var.project_name))
+    error_message = "project_name must be 2-12 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen (longest names: <12>-<10>-nessie = 30 <= 32 for ALB/target groups, <12>-<10>-writer = 30 for GCP service account ids)."
+  }
+
+  validation {
+    condition     = !startswith(var.project_name, "internal")
+    error_message = "project_name must not start with \"internal\": AWS rejects load balancer names with that prefix."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (dev, staging, prod, qa, ...). Must equal the tfvars file stem. Adding an environment is adding environments/<name>.tfvars; there is no fixed list."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lowercase letters/digits starting with a letter (e.g. dev, staging, prod, qa); it is embedded in every resource name."
+  }
+}
+
+# ------------------------------------------------------- catalog (Nessie) --
+
+variable "catalog_image_tag" {
+  description = "Nessie server image tag (ghcr.io/projectnessie/nessie). Pinned; bump deliberately and promote through environments."
+  type        = string
+  default     = "0.106.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.catalog_image_tag))
+    error_message = "catalog_image_tag must be an exact release such as 0.106.0 (no 'latest')."
+  }
+}
+
+variable "catalog_cpu_units" {
+  description = "Nessie CPU in AWS/Fargate units (1024 = 1 vCPU). GCP Cloud Run gets max(1, units/1024) vCPU."
+  type        = number
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096], var.catalog_cpu_units)
+    error_message = "catalog_cpu_units must be one of 256, 512, 1024, 2048, 4096 (Fargate CPU sizes)."
+  }
+}
+
+variable "catalog_memory_mib" {
+  description = "Nessie memory in MiB. Must be a valid Fargate pairing for catalog_cpu_units."
+  type        = number
+
+  validation {
+    condition = (
+      (var.catalog_cpu_units == 256 && contains([512, 1024, 2048], var.catalog_memory_mib)) ||
+      (var.catalog_cpu_units == 512 && var.catalog_memory_mib >= 1024 && var.catalog_memory_mib <= 4096 && var.catalog_memory_mib % 1024 == 0) ||
+      (var.catalog_cpu_units == 1024 && var.catalog_memory_mib >= 2048 && var.catalog_memory_mib <= 8192 && var.catalog_memory_mib % 1024 == 0) ||
+      (var.catalog_cpu_units == 2048 && var.catalog_memory_mib >= 4096 && var.catalog_memory_mib <= 16384 && var.catalog_memory_mib % 1024 == 0) ||
+      (var.catalog_cpu_units == 4096 && var.catalog_memory_mib >= 8192 && var.catalog_memory_mib <= 30720 && var.catalog_memory_mib % 1024 == 0)
+    )
+    error_message = "catalog_memory_mib is not a valid Fargate memory size for catalog_cpu_units (e.g. 256->512/1024/2048, 512->1024..4096, 1024->2048..8192)."
+  }
+}
+
+variable "catalog_min_instances" {
+  description = "Minimum running Nessie tasks/instances. 2+ spreads across availability zones."
+  type        = number
+
+  validation {
+    condition     = var.catalog_min_instances >= 1 && var.catalog_min_instances <= 10 && floor(var.catalog_min_instances) == var.catalog_min_instances
+    error_message = "catalog_min_instances must be a whole number between 1 and 10."
+  }
+}
+
+variable "catalog_max_instances" {
+  description = "Maximum Nessie tasks/instances the autoscaler may run."
+  type        = number
+
+  validation {
+    condition     = var.catalog_max_instances >= var.catalog_min_instances && var.catalog_max_instances <= 20
+    error_message = "catalog_max_instances must be >= catalog_min_instances and <= 20."
+  }
+}
+
+# ------------------------------------------------- security & operations --
+
+variable "enable_https" {
+  description = "Serve the catalog over HTTPS. AWS: 443 listener with aws_certificate_arn and an 80->443 redirect. GCP: Cloud Run is always HTTPS; the flag is recorded only."
+  type        = bool
+
+  validation {
+    condition     = !var.enable_https || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$", var.aws_certificate_arn))
+    error_message = "enable_https = true needs aws_certificate_arn set to an ACM certificate ARN."
+  }
+}
+
+variable "enable_audit_logging" {
+  description = "Data-access audit logging. AWS: CloudTrail S3 data events to a dedicated bucket. GCP: DATA_READ/DATA_WRITE audit logs for Cloud Storage routed to a log bucket."
+  type        = bool
+}
+
+variable "enable_access_logging" {
+  description = "Access logs. AWS: S3 server access logs and ALB access logs to a per-environment log bucket. GCP: bucket usage logs to a per-environment log bucket."
+  type        = bool
+}
+
+variable "enable_alerting" {
+  description = "Alarms with notifications. AWS: CloudWatch alarms to an SNS topic (created, or aws_alarm_topic_arn). GCP: Cloud Monitoring alert policies."
+  type        = bool
+}
+
+variable "alert_email" {
+  description = "Optional e-mail subscribed to alerts (SNS subscription / Monitoring e-mail channel). Empty = no subscription (wire Slack etc. to the topic yourself)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be empty or an e-mail address."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention for catalog logs and audit logs (30 dev, 365 SOC2; HIPAA needs 6 years = 2192, the nearest CloudWatch value)."
+  type        = number
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value (e.g. 30, 90, 365, 2192, 3653); 2190 is not accepted by AWS, use 2192."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Provider-level deletion protection on the load balancer, Cloud SQL and Cloud Run. Storage and catalog state also carry lifecycle prevent_destroy regardless of this flag."
+  type        = bool
+  default     = true
+}
+
+# ------------------------------------------------------------- AWS only --
+
+variable "aws_region" {
+  description = "[aws] Region for every AWS resource."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must look like us-east-1."
+  }
+}
+
+variable "aws_vpc_cidr" {
+  description = "[aws] CIDR of the catalog VPC (a /16 to /20)."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.aws_vpc_cidr)) && tonumber(split("/", var.aws_vpc_cidr)[1]) <= 20
+    error_message = "aws_vpc_cidr must be an IPv4 CIDR no smaller than /20."
+  }
+}
+
+variable "aws_nat_gateway_per_az" {
+  description = "[aws] One NAT gateway per availability zone (HA) instead of a single shared one (cheaper)."
+  type        = bool
+  default     = false
+}
+
+variable "aws_catalog_allowed_cidrs" {
+  description = "[aws] CIDRs allowed to reach the internal catalog load balancer. Nessie runs without authentication, so keep this to the networks where Dagster runs."
+  type        = list(string)
+  default     = ["10.0.0.0/8"]
+
+  validation {
+    condition     = length(var.aws_catalog_allowed_cidrs) > 0 && !contains(var.aws_catalog_allowed_cidrs, "0.0.0.0/0")
+    error_message = "aws_catalog_allowed_cidrs must be non-empty and must not contain 0.0.0.0/0 (the catalog has no authentication)."
+  }
+}
+
+variable "aws_certificate_arn" {
+  description = "[aws] ACM certificate for the HTTPS listener; required when enable_https = true."
+  type        = string
+  default     = ""
+}
+
+variable "aws_alarm_topic_arn" {
+  description = "[aws] Existing SNS topic for alarms. Empty = create <project>-<env>-alerts when enable_alerting = true."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.aws_alarm_topic_arn == "" || can(regex("^arn:aws[a-z-]*:sns:", var.aws_alarm_topic_arn))
+    error_message = "aws_alarm_topic_arn must be empty or an SNS topic ARN."
+  }
+}
+
+variable "aws_trusted_principal_arns" {
+  description = "[aws] Principals allowed to assume the Dagster writer/reader/admin roles. Empty = this account (then IAM policies of the caller decide)."
+  type        = list(string)
+  default     = []
+}
+
+# ------------------------------------------------------------- GCP only --
+
+variable "gcp_project_id" {
+  description = "[gcp] Google Cloud project that hosts this environment (one project per environment is recommended)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.gcp_project_id == "" || can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.gcp_project_id))
+    error_message = "gcp_project_id must be a valid project id (6-30 chars, lowercase letters, digits, hyphens)."
+  }
+}
+
+variable "gcp_region" {
+  description = "[gcp] Region for Cloud Run, Cloud SQL and the network."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "gcp_location" {
+  description = "[gcp] Location of the lakehouse bucket and KMS key ring (region or multi-region such as US)."
+  type        = string
+  default     = "US"
+}
+
+variable "gcp_enable_cmek" {
+  description = "[gcp] Encrypt the lakehouse bucket with a customer-managed KMS key. Key rings can never be deleted, so names are permanent."
+  type        = bool
+  default     = false
+}
+
+variable "gcp_catalog_db_tier" {
+  description = "[gcp] Cloud SQL machine tier for the Nessie version store."
+  type        = string
+  default     = "db-f1-micro"
+}
+
+variable "gcp_catalog_db_high_availability" {
+  description = "[gcp] REGIONAL (HA) Cloud SQL instead of ZONAL."
+  type        = bool
+  default     = false
+}
