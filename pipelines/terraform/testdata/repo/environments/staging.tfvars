@@ -1,0 +1,2 @@
+project_name = "lakehouse"
+environment  = "staging"
