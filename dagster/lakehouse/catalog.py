@@ -1,0 +1,72 @@
+"""Catalog access shared by Dagster resources and the quality gate (no Dagster imports)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
+from pyiceberg.table import Table
+
+from lakehouse.config import Settings
+from lakehouse.tables import CONTRACTS, MASK, TableContract
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """A REST (Nessie ``.../iceberg/<branch>``) or SQL catalog, as the settings say."""
+    return load_catalog(settings.catalog_name, **settings.catalog_properties())
+
+
+def ensure_table(catalog: Catalog, namespace: str, contract: TableContract) -> Table:
+    try:
+        catalog.create_namespace(namespace)
+    except NamespaceAlreadyExistsError:
+        pass
+    identifier = contract.identifier(namespace)
+    try:
+        return catalog.load_table(identifier)
+    except NoSuchTableError:
+        return catalog.create_table(
+            identifier,
+            schema=contract.schema,
+            partition_spec=contract.partition_spec,
+            sort_order=contract.sort_order,
+            properties=contract.properties,
+        )
+
+
+def mask_pii(data: pa.Table, pii_columns: tuple[str, ...]) -> pa.Table:
+    """Replace every non-null value of the PII columns by a constant mask.
+
+    Nulls stay null so completeness checks keep their meaning for readers.
+    """
+    for name in pii_columns:
+        if name not in data.column_names:
+            continue
+        column = data.column(name)
+        masked = pc.if_else(
+            pc.is_null(column), pa.scalar(None, pa.string()), pa.scalar(MASK, pa.string())
+        )
+        index = data.column_names.index(name)
+        data = data.set_column(index, data.schema.field(index).with_type(pa.string()), masked)
+    return data
+
+
+def read_table(
+    catalog: Catalog,
+    settings: Settings,
+    name: str,
+    *,
+    row_filter: str | None = None,
+) -> pa.Table:
+    """Read a contract table as Arrow, masking PII unless the access level is ``admin``.
+
+    Raises ``NoSuchTableError`` when the table does not exist.
+    """
+    contract = CONTRACTS[name]
+    table = catalog.load_table(contract.identifier(settings.namespace))
+    scan = table.scan(row_filter=row_filter) if row_filter else table.scan()
+    data = scan.to_arrow()
+    if settings.masks_pii:
+        data = mask_pii(data, contract.pii_columns)
+    return data
