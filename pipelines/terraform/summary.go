@@ -25,21 +25,21 @@ const (
 // attribute values, so nothing rendered from it can leak a secret.
 type Change struct {
 	// Address is the full resource address, e.g. module.storage.aws_s3_bucket.data.
-	Address string
+	Address string `json:"address"`
 	// Type is the resource type, e.g. aws_s3_bucket.
-	Type string
+	Type string `json:"type"`
 	// Name is the resource name in configuration, e.g. data.
-	Name string
+	Name string `json:"name"`
 	// Action is what the plan does to it.
-	Action Action
+	Action Action `json:"action"`
 }
 
 // Summary is what a saved plan would do, by resource address.
 type Summary struct {
 	// Changes lists every resource change, sorted by address.
-	Changes []Change
+	Changes []Change `json:"changes"`
 	// OutputChanges lists the root outputs whose value would change, sorted.
-	OutputChanges []string
+	OutputChanges []string `json:"output_changes"`
 }
 
 // Summarize reads the output of `terraform show -json <plan>`.

@@ -149,3 +149,10 @@ func TestSummarizeSkipsDataSourcesAndNoOps(t *testing.T) {
 	}, s.Changes)
 	assert.Equal(t, "0 to add, 0 to change, 1 to replace, 0 to destroy, 1 to forget", s.Line())
 }
+
+func TestSummaryJSONIsStableForReports(t *testing.T) {
+	s := Summary{Changes: []Change{{Address: "aws_s3_bucket.b", Type: "aws_s3_bucket", Name: "b", Action: Delete}}, OutputChanges: []string{"bucket"}}
+	b, err := json.Marshal(s)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"changes":[{"address":"aws_s3_bucket.b","type":"aws_s3_bucket","name":"b","action":"delete"}],"output_changes":["bucket"]}`, string(b))
+}
