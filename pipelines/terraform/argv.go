@@ -87,8 +87,19 @@ func (t Target) Plan(planFile string) []string {
 // are taken from the plan, so no -var-file. Terraform refuses the plan if
 // the state changed since it was made ("Saved plan is stale").
 func (t Target) Apply(planFile string) []string {
+	return applyArgv(t.lockTimeout, planFile)
+}
+
+// ApplySaved is Target.Apply with DefaultLockTimeout, for callers that hold
+// only the saved plan file (the plan already fixes environment, variables
+// and backend; run it in the workdir that made the plan).
+func ApplySaved(planFile string) []string {
+	return applyArgv(DefaultLockTimeout, planFile)
+}
+
+func applyArgv(lockTimeout time.Duration, planFile string) []string {
 	return []string{"terraform", "apply", "-input=false", "-no-color",
-		"-lock-timeout=" + formatDuration(t.lockTimeout),
+		"-lock-timeout=" + formatDuration(lockTimeout),
 		planFile}
 }
 

@@ -93,6 +93,7 @@ func TestArgvForDevOnAWS(t *testing.T) {
 	assert.Equal(t, []string{"terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m",
 		"-var-file=../environments/dev.tfvars", "-out=dev.tfplan", "-detailed-exitcode"}, tg.Plan(plan))
 	assert.Equal(t, []string{"terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", "dev.tfplan"}, tg.Apply(plan))
+	assert.Equal(t, tg.Apply(plan), ApplySaved(plan))
 	assert.Equal(t, []string{"terraform", "show", "-json", "-no-color", "dev.tfplan"}, tg.ShowJSON(plan))
 	assert.Equal(t, []string{"terraform", "plan", "-input=false", "-no-color", "-lock=false",
 		"-var-file=../environments/dev.tfvars", "-detailed-exitcode"}, tg.Drift())

@@ -22,7 +22,7 @@ const canary = "CANARY-7f3c91-sensitive-value-must-not-render"
 var fixturePlans = []string{"create.json", "no-changes.json", "destroy-protected.json"}
 
 // TestHostPlanJSONTestdataIsCurrent produces the three plans of the fixture
-// with real terraform and checks that the committed testdata/plans/*.json
+// (and the outputs after the first apply) with real terraform and checks that the committed testdata/plans/*.json
 // summarise the same way. Set UPDATE_TESTDATA=1 to rewrite them.
 func TestHostPlanJSONTestdataIsCurrent(t *testing.T) {
 	s3 := s3test.Start(t, stateBucket)
@@ -34,6 +34,7 @@ func TestHostPlanJSONTestdataIsCurrent(t *testing.T) {
 	require.True(t, c.planSaved("create.tfplan"))
 	plans["create.json"] = c.showJSON("create.tfplan")
 	c.must(c.target.Apply("create.tfplan"))
+	plans["outputs.json"] = []byte(c.must(c.target.OutputJSON()).stdout)
 
 	require.False(t, c.planSaved("none.tfplan"))
 	plans["no-changes.json"] = c.showJSON("none.tfplan")
@@ -42,7 +43,7 @@ func TestHostPlanJSONTestdataIsCurrent(t *testing.T) {
 	require.True(t, c.planSaved("destroy.tfplan"))
 	plans["destroy-protected.json"] = c.showJSON("destroy.tfplan")
 
-	for _, name := range fixturePlans {
+	for _, name := range append(fixturePlans, "outputs.json") {
 		path := filepath.Join("testdata", "plans", name)
 		if os.Getenv("UPDATE_TESTDATA") != "" {
 			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -53,9 +54,13 @@ func TestHostPlanJSONTestdataIsCurrent(t *testing.T) {
 		}
 		committed, err := os.ReadFile(path)
 		require.NoError(t, err, "run with UPDATE_TESTDATA=1 to create it")
-		want, err := Summarize(committed)
+		read := func(b []byte) (any, error) { return Summarize(b) }
+		if name == "outputs.json" {
+			read = func(b []byte) (any, error) { r, err := RedactOutputs(b); return string(r), err }
+		}
+		want, err := read(committed)
 		require.NoError(t, err)
-		got, err := Summarize(plans[name])
+		got, err := read(plans[name])
 		require.NoError(t, err)
 		assert.Equal(t, want, got, "%s is out of date: run with UPDATE_TESTDATA=1", path)
 	}
