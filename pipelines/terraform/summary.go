@@ -121,7 +121,11 @@ func (s Summary) Markdown() string {
 	fmt.Fprintf(&b, "**Plan:** %s.\n", s.Line())
 	if len(s.Changes) > 0 {
 		b.WriteString("\n| Action | Resource |\n|---|---|\n")
-		for _, c := range s.Changes {
+		for i, c := range s.Changes {
+			if i == MarkdownMaxRows {
+				fmt.Fprintf(&b, "| … | %d more changes not listed |\n", len(s.Changes)-i)
+				break
+			}
 			fmt.Fprintf(&b, "| %s %s | `%s` |\n", actionMark[c.Action], c.Action, mdEscape(c.Address))
 		}
 	}
@@ -137,6 +141,11 @@ func (s Summary) Markdown() string {
 	}
 	return b.String()
 }
+
+// MarkdownMaxRows caps the resource table so a large plan still fits in a
+// pull-request comment (GitHub allows 65,536 characters); the counts line
+// always covers every change.
+const MarkdownMaxRows = 300
 
 var actionMark = map[Action]string{
 	Create: "+", Update: "~", Replace: "-/+", Delete: "-", Forget: ".",

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,4 +156,15 @@ func TestSummaryJSONIsStableForReports(t *testing.T) {
 	b, err := json.Marshal(s)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"changes":[{"address":"aws_s3_bucket.b","type":"aws_s3_bucket","name":"b","action":"delete"}],"output_changes":["bucket"]}`, string(b))
+}
+
+func TestMarkdownOfAHugePlanFitsInAPullRequestComment(t *testing.T) {
+	var s Summary
+	for i := range 5000 {
+		s.Changes = append(s.Changes, Change{Address: fmt.Sprintf("module.tables.aws_glue_catalog_table.t[\"table_with_a_long_name_%04d\"]", i), Type: "aws_glue_catalog_table", Action: Create})
+	}
+	md := s.Markdown()
+	assert.Less(t, len(md), 65536)
+	assert.Contains(t, md, "**Plan:** 5000 to add")
+	assert.Contains(t, md, "4700 more changes not listed")
 }
