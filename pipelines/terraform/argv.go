@@ -127,6 +127,14 @@ func (t Target) OutputJSON() []string {
 	return []string{"terraform", "output", "-json", "-no-color"}
 }
 
+// ForceUnlock returns the argv that removes the target's state lock with
+// the given ID, left behind by a cancelled run (the ID is printed in the
+// "Error acquiring the state lock" message). Run it after Init, and only
+// once the run holding the lock is known to be gone.
+func (t Target) ForceUnlock(lockID string) []string {
+	return []string{"terraform", "force-unlock", "-force", lockID}
+}
+
 // InitWithoutBackend returns the argv that initialises a cloud root for
 // validation only: providers and modules, no state access, no credentials.
 func InitWithoutBackend() []string {

@@ -98,6 +98,7 @@ func TestArgvForDevOnAWS(t *testing.T) {
 	assert.Equal(t, []string{"terraform", "plan", "-input=false", "-no-color", "-lock=false",
 		"-var-file=../environments/dev.tfvars", "-detailed-exitcode"}, tg.Drift())
 	assert.Equal(t, []string{"terraform", "output", "-json", "-no-color"}, tg.OutputJSON())
+	assert.Equal(t, []string{"terraform", "force-unlock", "-force", "1b2c"}, tg.ForceUnlock("1b2c"))
 	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-backend=false"}, InitWithoutBackend())
 	assert.Equal(t, []string{"terraform", "validate", "-no-color"}, Validate())
 }

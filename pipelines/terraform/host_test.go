@@ -219,3 +219,26 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+func TestHostLockLeftByACancelledRunBlocksUntilForceUnlocked(t *testing.T) {
+	s3 := s3test.Start(t, stateBucket)
+	c := newCheckout(t, s3, "prod", nil)
+	c.init()
+	require.True(t, c.planSaved("prod.tfplan"))
+
+	// A cancelled CI job left its lock object behind.
+	const lockID = "5f1d7c2e-cancelled-job"
+	s3.Put(t, stateBucket, c.target.Backend().LockObject(), []byte(`{"ID":"`+lockID+`","Operation":"OperationTypeApply","Info":"","Who":"ci@runner","Version":"1.11.4","Created":"2026-01-01T00:00:00Z","Path":"lakehouse-tfstate/`+c.target.Backend().StateObject()+`"}`))
+
+	r := c.run(c.target.Apply("prod.tfplan"))
+	assert.Equal(t, 1, r.code, r.String())
+	assert.Contains(t, r.stderr, "Error acquiring the state lock")
+	assert.Contains(t, r.stderr, lockID, "the message must show the lock ID needed to unlock")
+	_, wrote := c.state()
+	assert.False(t, wrote, "no state may be written without the lock")
+
+	c.must(c.target.ForceUnlock(lockID))
+	c.must(c.target.Apply("prod.tfplan"))
+	_, wrote = c.state()
+	assert.True(t, wrote)
+}

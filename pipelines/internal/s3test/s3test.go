@@ -76,6 +76,14 @@ func (s *Server) Object(bucket, key string) ([]byte, bool) {
 	return b.Bytes(), true
 }
 
+// Put stores content at bucket/key, as another client would.
+func (s *Server) Put(t testing.TB, bucket, key string, content []byte) {
+	t.Helper()
+	if _, err := s.backend.PutObject(bucket, key, map[string]string{}, bytes.NewReader(content), int64(len(content)), nil); err != nil {
+		t.Fatalf("put %s/%s: %v", bucket, key, err)
+	}
+}
+
 // Requests returns every request answered so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
