@@ -30,6 +30,16 @@ type Lakehouse struct {
 	PythonImage string
 	// +private
 	ActionlintImage string
+
+	// Cloud credentials, set by WithAwsCredentials / WithGcpCredentials.
+	// +private
+	AwsAccessKeyID *dagger.Secret
+	// +private
+	AwsSecretAccessKey *dagger.Secret
+	// +private
+	AwsSessionToken *dagger.Secret
+	// +private
+	GcpCredentials *dagger.Secret
 }
 
 // New configures the module for one repository checkout.

@@ -26,7 +26,7 @@ func copyRepo(t *testing.T) string {
 			}
 			r, _ := filepath.Rel(root, path)
 			if d.IsDir() {
-				if r == filepath.Join(".dagger", "internal", "dagger") || d.Name() == "testdata" {
+				if r == filepath.Join(".dagger", "internal", "dagger") {
 					return filepath.SkipDir
 				}
 				return os.MkdirAll(filepath.Join(dst, r), 0o755)

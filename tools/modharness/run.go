@@ -170,7 +170,8 @@ func Run(opts Options) error {
 	run := func(args ...string) error {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = work
-		cmd.Env = goEnv()
+		// Module tests read repository fixtures (plans, tfvars) from here.
+		cmd.Env = append(goEnv(), "LAKEHOUSE_REPO_ROOT="+mod.Root)
 		cmd.Stdout, cmd.Stderr = stdout, stderr
 		return cmd.Run()
 	}

@@ -58,6 +58,26 @@ func (c Chain) Steps(field string) []Step {
 	return out
 }
 
+// LastExec is the argv of the last withExec ("" elements if none).
+func (c Chain) LastExec() []string {
+	execs := c.Execs()
+	if len(execs) == 0 {
+		return nil
+	}
+	return execs[len(execs)-1]
+}
+
+// Has reports whether the chain contains a step named field whose argument
+// key renders as value.
+func (c Chain) Has(field, key, value string) bool {
+	for _, s := range c.Steps(field) {
+		if str(s.Args[key]) == value {
+			return true
+		}
+	}
+	return false
+}
+
 // Leaf is the field that was evaluated (stdout, sync, id, …).
 func (c Chain) Leaf() string {
 	if len(c.Path) == 0 {

@@ -30,13 +30,14 @@ type Engine struct {
 	// producers maps an ID the engine handed out to the chain that made it.
 	producers map[string][]Step
 	answers   map[string]any
+	funcs     map[string][]func(Chain) (any, bool)
 	nextID    int
 }
 
 // New starts a fake engine and returns a client connected to it.
 func New(t testing.TB) (*Engine, *dagger.Client) {
 	t.Helper()
-	e := &Engine{t: t, producers: map[string][]Step{}, answers: map[string]any{}}
+	e := &Engine{t: t, producers: map[string][]Step{}, answers: map[string]any{}, funcs: map[string][]func(Chain) (any, bool){}}
 	client, err := dagger.Connect(t.Context(), dagger.WithConn(e))
 	if err != nil {
 		t.Fatalf("connect to fake engine: %v", err)
@@ -50,6 +51,16 @@ func (e *Engine) Answer(field string, value any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.answers[field] = value
+}
+
+// AnswerFunc answers queries whose leaf is field with fn's value when fn
+// reports true for the (lineage-expanded) chain; later functions win, and
+// Answer values apply when no function matches. Use it to answer by context,
+// e.g. the exit code of one particular exec.
+func (e *Engine) AnswerFunc(field string, fn func(Chain) (any, bool)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.funcs[field] = append(e.funcs[field], fn)
 }
 
 // Host is part of the connection interface.
@@ -126,6 +137,12 @@ func (e *Engine) answer(sel ast.Selection, prefix []Step, dst map[string]any) {
 // get a fresh ID remembered with the chain that produced it.
 func (e *Engine) leaf(chain []Step) any {
 	field := chain[len(chain)-1].Field
+	fns := e.funcs[field]
+	for i := len(fns) - 1; i >= 0; i-- {
+		if v, ok := fns[i](e.expand(chain)); ok {
+			return v
+		}
+	}
 	if v, ok := e.answers[field]; ok {
 		return v
 	}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dagger/lakehouse/internal/dagger"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
+)
+
+// Plan is a saved Terraform plan of one environment of one cloud. Its Apply
+// applies exactly this file, in the working directory that produced it, so
+// what was reviewed is what changes.
+type Plan struct {
+	// The environment, e.g. "prod".
+	Env string
+	// The cloud root, "aws" or "gcp".
+	Cloud string
+	// Where the environment's state lives: the S3 key or the GCS prefix.
+	StateKey string
+	// The saved plan file (binary; like state, it holds sensitive values).
+	File *dagger.File
+	// `terraform show -json` of the plan (holds sensitive values too).
+	PlanJSON *dagger.File
+	// A markdown summary: resource addresses and actions, never values.
+	Summary string
+	// Whether applying the plan would change anything.
+	HasChanges bool
+
+	// The initialised working directory the plan was made in.
+	// +private
+	Workspace *dagger.Container
+	// The argv that applies exactly File in Workspace.
+	// +private
+	ApplyArgv []string
+}
+
+// Plan runs terraform init against the environment's own state key and saves
+// a plan with the environment's tfvars. The result can be reviewed
+// (`… summary`, `… file export --path`) and applied (`… apply`).
+// +cache="never"
+func (m *Lakehouse) Plan(
+	ctx context.Context,
+	// The environment: the name of a file environments/<env>.tfvars.
+	env string,
+	// The cloud root: aws or gcp.
+	// +default="aws"
+	cloud string,
+) (*Plan, error) {
+	t, err := m.target(ctx, env, cloud)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return nil, fmt.Errorf("plan %s: %w", t, err)
+	}
+	file := t.PlanFile()
+	ctr, code, err := execCode(ctx, m.session(t), t.Plan(file))
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", t, err)
+	}
+	changes, err := terraform.DetailedExitCode(code)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w\n%s", t, err, stderrTail(ctx, ctr))
+	}
+	const jsonPath = "/tmp/plan.json"
+	ctr = ctr.WithExec(t.ShowJSON(file), dagger.ContainerWithExecOpts{RedirectStdout: jsonPath})
+	planJSON := ctr.File(jsonPath)
+	raw, err := planJSON.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: show -json: %w", t, err)
+	}
+	summary, err := terraform.Summarize([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", t, err)
+	}
+	report := fmt.Sprintf("### %s\n\nState: `%s`\n\n%s", t, t.Backend().Value, summary.Markdown())
+	var refused *terraform.RefusedError
+	if err := terraform.DefaultPolicy().Check(t.String(), summary, nil); errors.As(err, &refused) {
+		report += "\n\n**Apply will refuse this plan unless allowed:**\n\n```\n" + refused.Error() + "\n```\n"
+	}
+	return &Plan{
+		Env:        t.Env().Name(),
+		Cloud:      t.Cloud().String(),
+		StateKey:   t.Backend().Value,
+		File:       ctr.File(file),
+		PlanJSON:   planJSON,
+		Summary:    report,
+		HasChanges: changes || summary.HasChanges(),
+		Workspace:  ctr,
+		ApplyArgv:  t.Apply(file),
+	}, nil
+}
+
+// Apply applies exactly this saved plan. Terraform refuses it if the state
+// changed since the plan was made; deletes and replacements of protected
+// resources (data buckets, KMS keys, catalog state) are refused unless their
+// addresses are allowed for this run.
+// +cache="never"
+func (p *Plan) Apply(
+	ctx context.Context,
+	// Resource addresses whose delete or replace this run may apply, e.g.
+	// aws_s3_bucket.lakehouse. Everything else protected stays refused.
+	// +optional
+	allowDestroy []string,
+) (string, error) {
+	target := p.Env + "/" + p.Cloud
+	raw, err := p.PlanJSON.Contents(ctx)
+	if err != nil {
+		return "", fmt.Errorf("apply %s: read plan: %w", target, err)
+	}
+	summary, err := terraform.Summarize([]byte(raw))
+	if err != nil {
+		return "", fmt.Errorf("apply %s: %w", target, err)
+	}
+	if err := terraform.DefaultPolicy().Check(target, summary, allowDestroy); err != nil {
+		return "", err
+	}
+	if !p.HasChanges {
+		return fmt.Sprintf("%s: no changes; nothing applied", target), nil
+	}
+	out, err := p.Workspace.
+		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
+		WithExec(p.ApplyArgv).
+		Stdout(ctx)
+	if err != nil {
+		return "", fmt.Errorf("apply %s: %w", target, err)
+	}
+	return fmt.Sprintf("%s: applied (%s)\n\n%s", target, summary.Line(), lastLines(out, 40)), nil
+}
+
+// Apply plans and applies one environment in one step, with the same guard
+// as Plan.Apply. Use plan … apply to review first.
+// +cache="never"
+func (m *Lakehouse) Apply(
+	ctx context.Context,
+	// The environment: the name of a file environments/<env>.tfvars.
+	env string,
+	// The cloud root: aws or gcp.
+	// +default="aws"
+	cloud string,
+	// Resource addresses whose delete or replace this run may apply.
+	// +optional
+	allowDestroy []string,
+) (string, error) {
+	p, err := m.Plan(ctx, env, cloud)
+	if err != nil {
+		return "", err
+	}
+	return p.Apply(ctx, allowDestroy)
+}
+
+// Drift reports whether the environment's real infrastructure or committed
+// configuration differ from its state: a full plan that neither saves nor
+// takes the state lock. With failOnDrift, drift is an error (for scheduled
+// jobs that open an issue).
+// +cache="never"
+func (m *Lakehouse) Drift(
+	ctx context.Context,
+	// The environment: the name of a file environments/<env>.tfvars.
+	env string,
+	// The cloud root: aws or gcp.
+	// +default="aws"
+	cloud string,
+	// Return an error when drift is found.
+	// +optional
+	failOnDrift bool,
+) (string, error) {
+	t, err := m.target(ctx, env, cloud)
+	if err != nil {
+		return "", err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return "", fmt.Errorf("drift %s: %w", t, err)
+	}
+	ctr, code, err := execCode(ctx, m.session(t), t.Drift())
+	if err != nil {
+		return "", fmt.Errorf("drift %s: %w", t, err)
+	}
+	drifted, err := terraform.DetailedExitCode(code)
+	if err != nil {
+		return "", fmt.Errorf("drift %s: %w\n%s", t, err, stderrTail(ctx, ctr))
+	}
+	if !drifted {
+		return fmt.Sprintf("%s: no drift", t), nil
+	}
+	out, err := ctr.Stdout(ctx)
+	if err != nil {
+		return "", fmt.Errorf("drift %s: %w", t, err)
+	}
+	report := fmt.Sprintf("%s: DRIFT — infrastructure differs from state and configuration\n\n%s", t, lastLines(out, 80))
+	if failOnDrift {
+		return "", errors.New(report)
+	}
+	return report, nil
+}
+
+// Output prints the environment's Terraform outputs as JSON, with sensitive
+// outputs redacted: what the pipeline feeds to Dagster and Soda.
+// +cache="never"
+func (m *Lakehouse) Output(
+	ctx context.Context,
+	// The environment: the name of a file environments/<env>.tfvars.
+	env string,
+	// The cloud root: aws or gcp.
+	// +default="aws"
+	cloud string,
+) (string, error) {
+	t, err := m.target(ctx, env, cloud)
+	if err != nil {
+		return "", err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return "", fmt.Errorf("output %s: %w", t, err)
+	}
+	out, err := m.session(t).WithExec(t.OutputJSON()).Stdout(ctx)
+	if err != nil {
+		return "", fmt.Errorf("output %s: %w", t, err)
+	}
+	redacted, err := terraform.RedactOutputs([]byte(out))
+	if err != nil {
+		return "", fmt.Errorf("output %s: %w", t, err)
+	}
+	return string(redacted), nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("… (%d lines omitted)", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,375 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dagger/lakehouse/internal/dagger"
+	"dagger/lakehouse/internal/enginetest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/images"
+)
+
+// Canary credentials: they may appear in the query that defines the secret
+// and nowhere else.
+const (
+	canaryKeyID  = "AKIACANARY0000KEYID"
+	canarySecret = "canary-secret-access-key-3b1f"
+	canaryToken  = "canary-session-token-9c2e"
+	canaryGCP    = `{"type":"service_account","private_key":"canary-gcp-private-key-51aa"}`
+)
+
+func repoFile(t *testing.T, rel string) string {
+	t.Helper()
+	root := os.Getenv("LAKEHOUSE_REPO_ROOT")
+	require.NotEmpty(t, root, "LAKEHOUSE_REPO_ROOT is set by tools/modharness")
+	raw, err := os.ReadFile(filepath.Join(root, rel))
+	require.NoError(t, err)
+	return string(raw)
+}
+
+// tfEngine answers like a repository with dev, staging and prod and a
+// terraform that reports changes (exit code 2) and shows planJSON.
+func tfEngine(t *testing.T, planJSON string) (*Lakehouse, *enginetest.Engine) {
+	t.Helper()
+	m, eng := newModule(t, "aws/", "gcp/", "environments/", "go.mod")
+	eng.AnswerFunc("entries", func(c enginetest.Chain) (any, bool) {
+		if c.Has("directory", "path", "environments") {
+			return []any{"README.md", "dev.tfvars", "prod.tfvars", "staging.tfvars"}, true
+		}
+		return nil, false
+	})
+	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) {
+		for _, env := range []string{"dev", "staging", "prod"} {
+			if c.Has("file", "path", env+".tfvars") {
+				return fmt.Sprintf("project_name = \"lakehouse\"\nenvironment  = %q\n", env), true
+			}
+		}
+		if c.Has("file", "path", "/tmp/plan.json") {
+			return planJSON, true
+		}
+		return nil, false
+	})
+	eng.Answer("exitCode", 2)
+	return m, eng
+}
+
+func withAWS(m *Lakehouse) *Lakehouse {
+	return m.WithAwsCredentials(
+		dag.SetSecret("aws-access-key-id", canaryKeyID),
+		dag.SetSecret("aws-secret-access-key", canarySecret),
+		dag.SetSecret("aws-session-token", canaryToken))
+}
+
+// execIndex returns the index of the first exec whose argv starts with prefix.
+func execIndex(c enginetest.Chain, prefix ...string) int {
+	for i, argv := range c.Execs() {
+		if len(argv) >= len(prefix) && strings.Join(argv[:len(prefix)], " ") == strings.Join(prefix, " ") {
+			return i
+		}
+	}
+	return -1
+}
+
+// planned returns the evaluated chain that ran the plan exec.
+func planned(t *testing.T, eng *enginetest.Engine) enginetest.Chain {
+	t.Helper()
+	var best enginetest.Chain
+	for _, c := range eng.Containers() {
+		if execIndex(c, "terraform", "plan") >= 0 && c.Len() > best.Len() {
+			best = c
+		}
+	}
+	require.NotZero(t, best.Len(), "no plan exec was evaluated")
+	return best
+}
+
+func TestPlanGivesEachEnvironmentItsOwnStateKeyAndTheSameShape(t *testing.T) {
+	plan := repoFile(t, "pipelines/terraform/testdata/plans/create.json")
+	shapes := map[string]string{}
+	for _, env := range []string{"dev", "staging", "prod"} {
+		m, eng := tfEngine(t, plan)
+		p, err := withAWS(m).Plan(t.Context(), env, "aws")
+		require.NoError(t, err)
+		key := "iceberg-lakehouse/" + env + "/terraform.tfstate"
+		assert.Equal(t, key, p.StateKey)
+		assert.Equal(t, env, p.Env)
+		assert.True(t, p.HasChanges)
+
+		c := planned(t, eng)
+		assert.Equal(t, images.Defaults().Terraform, c.From())
+		assert.Equal(t, "/src/aws", c.Workdir())
+		execs := c.ExecLines()
+		require.GreaterOrEqual(t, len(execs), 3, c.String())
+		assert.Contains(t, execs[0], "-backend-config=backend.tfbackend -backend-config=key="+key)
+		assert.Contains(t, execs, "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/"+env+".tfvars -out="+env+".tfplan -detailed-exitcode")
+		assert.Equal(t, "1", c.Env()["TF_IN_AUTOMATION"])
+		assert.Equal(t, "0", c.Env()["TF_INPUT"])
+		shapes[env] = strings.ReplaceAll(strings.Join(execs, "\n"), env, "<env>")
+	}
+	assert.Equal(t, shapes["dev"], shapes["staging"], "every environment runs the same argv shape")
+	assert.Equal(t, shapes["dev"], shapes["prod"], "every environment runs the same argv shape")
+}
+
+func TestGCPPlanUsesThePrefixAndAMountedCredentialsFile(t *testing.T) {
+	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	p, err := m.WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Plan(t.Context(), "prod", "gcp")
+	require.NoError(t, err)
+	assert.Equal(t, "iceberg-lakehouse/prod", p.StateKey)
+	c := planned(t, eng)
+	assert.Equal(t, "/src/gcp", c.Workdir())
+	assert.Contains(t, c.ExecLines()[0], "-backend-config=prefix=iceberg-lakehouse/prod")
+	assert.Contains(t, c.SecretMounts()[gcpCredentialPath], "setSecret(name:gcp")
+	assert.Equal(t, gcpCredentialPath, c.Env()["GOOGLE_APPLICATION_CREDENTIALS"])
+	assertNoLeak(t, eng, canaryGCP[30:55])
+}
+
+func TestCredentialsReachTerraformOnlyAsSecretVariables(t *testing.T) {
+	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	p, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	require.NoError(t, err)
+	_, err = p.Apply(t.Context(), nil)
+	require.NoError(t, err)
+
+	c := planned(t, eng)
+	secrets := c.SecretEnv()
+	assert.Contains(t, secrets["AWS_ACCESS_KEY_ID"], "setSecret(name:aws-access-key-id")
+	assert.Contains(t, secrets["AWS_SECRET_ACCESS_KEY"], "setSecret(name:aws-secret-access-key")
+	assert.Contains(t, secrets["AWS_SESSION_TOKEN"], "setSecret(name:aws-session-token")
+	for name := range c.Env() {
+		assert.NotContains(t, name, "AWS_", "AWS settings must not be plain variables")
+	}
+	for _, canary := range []string{canaryKeyID, canarySecret, canaryToken} {
+		assertNoLeak(t, eng, canary)
+	}
+	assert.NotContains(t, p.Summary, "CANARY-7f3c91", "a sensitive plan value reached the summary")
+}
+
+// assertNoLeak fails if canary appears in any query other than the one that
+// defines a secret (the test's own SetSecret).
+func assertNoLeak(t *testing.T, eng *enginetest.Engine, canary string) {
+	t.Helper()
+	for _, q := range eng.Queries() {
+		if strings.Contains(q, "setSecret(") {
+			continue
+		}
+		assert.NotContains(t, q, canary, "secret value leaked into the graph")
+	}
+}
+
+func TestProviderCacheIsSharedLockedAndHeldOnlyForInit(t *testing.T) {
+	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	_, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	require.NoError(t, err)
+	c := planned(t, eng)
+
+	cache := c.Caches()[pluginCachePath]
+	assert.Equal(t, "iceberg-lakehouse-terraform-plugins", cache.Key)
+	assert.Equal(t, string(dagger.CacheSharingModeLocked), cache.Sharing)
+
+	mount := stepIndex(c, "withMountedCache", "path", pluginCachePath)
+	initStep := stepIndex(c, "withExec", "args", "terraform")
+	unmount := stepIndex(c, "withoutMount", "path", pluginCachePath)
+	plan := -1
+	for i, s := range c.Path {
+		if s.Field == "withExec" && strings.Contains(fmt.Sprint(s.Args["args"]), "plan") {
+			plan = i
+		}
+	}
+	require.True(t, mount >= 0 && initStep >= 0 && unmount >= 0 && plan >= 0, c.String())
+	assert.Less(t, mount, initStep)
+	assert.Less(t, initStep, unmount)
+	assert.Less(t, unmount, plan, "the cache lock must be released before plan runs")
+}
+
+func TestPlanApplyAppliesExactlyTheSavedPlanFile(t *testing.T) {
+	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	p, err := withAWS(m).Plan(t.Context(), "staging", "aws")
+	require.NoError(t, err)
+	out, err := p.Apply(t.Context(), nil)
+	require.NoError(t, err)
+	assert.Contains(t, out, "staging/aws: applied")
+
+	var applied enginetest.Chain
+	for _, c := range eng.Containers() {
+		if execIndex(c, "terraform", "apply") >= 0 {
+			applied = c
+		}
+	}
+	require.NotZero(t, applied.Len(), "apply was not run")
+	execs := applied.ExecLines()
+	assert.Equal(t, "terraform apply -input=false -no-color -lock-timeout=5m staging.tfplan", execs[len(execs)-1])
+	assert.Less(t, execIndex(applied, "terraform", "plan"), execIndex(applied, "terraform", "apply"),
+		"apply must run in the working directory that saved the plan")
+	assert.NotContains(t, strings.Join(execs, "\n"), "-auto-approve")
+}
+
+func TestSideEffectsRunEveryTime(t *testing.T) {
+	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	_, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	require.NoError(t, err)
+	_, err = withAWS(m).Plan(t.Context(), "dev", "aws")
+	require.NoError(t, err)
+	ids := map[string]bool{}
+	for _, c := range eng.Containers() {
+		if id := c.Env()["LAKEHOUSE_RUN_ID"]; id != "" {
+			ids[id] = true
+		}
+	}
+	assert.Len(t, ids, 2, "two plans must not share an exec cache key")
+
+	fset := token.NewFileSet()
+	pragmas := map[string]string{}
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		require.NoError(t, err)
+		for _, decl := range f.Decls {
+			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv != nil && fn.Doc != nil {
+				recv := fmt.Sprint(fn.Recv.List[0].Type.(*ast.StarExpr).X)
+				pragmas[recv+"."+fn.Name.Name] = fn.Doc.Text()
+			}
+		}
+	}
+	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output"} {
+		require.Contains(t, pragmas, fn)
+		assert.Contains(t, pragmas[fn], `+cache="never"`, "%s has side effects and must never be cached", fn)
+	}
+}
+
+// protectedPlan is the real destroy fixture (made by terraform with
+// built-in resources) with its deleted resource retyped as the lakehouse
+// data bucket, which no provider-free fixture can create.
+func protectedPlan(t *testing.T) (string, string) {
+	t.Helper()
+	var plan map[string]any
+	require.NoError(t, json.Unmarshal([]byte(repoFile(t, "pipelines/terraform/testdata/plans/destroy-protected.json")), &plan))
+	const address = "module.storage.aws_s3_bucket.lakehouse"
+	for _, rc := range plan["resource_changes"].([]any) {
+		rc := rc.(map[string]any)
+		if rc["name"] == "data_bucket" {
+			rc["type"], rc["name"], rc["address"] = "aws_s3_bucket", "lakehouse", address
+		}
+	}
+	raw, err := json.Marshal(plan)
+	require.NoError(t, err)
+	return string(raw), address
+}
+
+func TestApplyRefusesToDestroyProtectedResourcesUnlessAllowed(t *testing.T) {
+	planJSON, bucket := protectedPlan(t)
+	m, eng := tfEngine(t, planJSON)
+	p, err := withAWS(m).Plan(t.Context(), "prod", "aws")
+	require.NoError(t, err)
+	assert.Contains(t, p.Summary, "Apply will refuse this plan unless allowed")
+
+	_, err = p.Apply(t.Context(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "prod/aws")
+	assert.Contains(t, err.Error(), bucket)
+	for _, c := range eng.Containers() {
+		assert.Negative(t, execIndex(c, "terraform", "apply"), "a refused plan must not reach terraform apply")
+	}
+
+	_, err = p.Apply(t.Context(), []string{"module.storage.aws_s3_bucket.other"})
+	require.Error(t, err, "allowing another address does not allow this one")
+
+	out, err := p.Apply(t.Context(), []string{bucket})
+	require.NoError(t, err, "allowing the exact address lets the plan apply")
+	assert.Contains(t, out, "applied")
+}
+
+func TestPlanRejectsUnknownEnvironmentsAndClouds(t *testing.T) {
+	m, _ := tfEngine(t, "{}")
+	_, err := withAWS(m).Plan(t.Context(), "qa", "aws")
+	require.Error(t, err)
+	for _, known := range []string{"dev", "staging", "prod"} {
+		assert.Contains(t, err.Error(), known)
+	}
+	_, err = withAWS(m).Plan(t.Context(), "dev", "azure")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "aws")
+}
+
+func TestPlanWithoutCredentialsSaysHowToPassThem(t *testing.T) {
+	m, eng := tfEngine(t, "{}")
+	_, err := m.Plan(t.Context(), "dev", "aws")
+	require.ErrorContains(t, err, "with-aws-credentials --access-key-id env://AWS_ACCESS_KEY_ID")
+	for _, c := range eng.Containers() {
+		assert.Negative(t, execIndex(c, "terraform"), "nothing may run without credentials")
+	}
+}
+
+func TestPlanFailsWhenTerraformFails(t *testing.T) {
+	m, eng := tfEngine(t, "{}")
+	eng.Answer("exitCode", 1)
+	eng.Answer("stderr", "Error: Invalid value for variable")
+	_, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Invalid value for variable")
+}
+
+func TestDriftMapsDetailedExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		code    int
+		fail    bool
+		want    string
+		wantErr bool
+	}{
+		{code: 0, want: "dev/aws: no drift"},
+		{code: 2, want: "DRIFT"},
+		{code: 2, fail: true, want: "DRIFT", wantErr: true},
+		{code: 1, want: "exit code", wantErr: true},
+	} {
+		t.Run(fmt.Sprintf("exit %d fail-on-drift %v", tc.code, tc.fail), func(t *testing.T) {
+			m, eng := tfEngine(t, "{}")
+			eng.Answer("exitCode", tc.code)
+			out, err := withAWS(m).Drift(t.Context(), "dev", "aws", tc.fail)
+			if tc.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Contains(t, out, tc.want)
+			c := planned(t, eng)
+			assert.Contains(t, c.ExecLines(), "terraform plan -input=false -no-color -lock=false -var-file=../environments/dev.tfvars -detailed-exitcode")
+		})
+	}
+}
+
+func TestOutputRedactsSensitiveOutputs(t *testing.T) {
+	m, eng := tfEngine(t, "{}")
+	eng.Answer("stdout", `{"bucket":{"sensitive":false,"type":"string","value":"lakehouse-dev-lakehouse"},"token":{"sensitive":true,"type":"string","value":"canary-output-4411"}}`)
+	out, err := withAWS(m).Output(t.Context(), "dev", "aws")
+	require.NoError(t, err)
+	assert.Contains(t, out, "lakehouse-dev-lakehouse")
+	assert.NotContains(t, out, "canary-output-4411")
+}
+
+func TestValidateRunsEachCloudWithoutBackendOrCredentials(t *testing.T) {
+	m, eng := tfEngine(t, "{}")
+	require.NoError(t, m.Validate(t.Context()))
+	workdirs := map[string][]string{}
+	for _, c := range eng.Containers() {
+		if execIndex(c, "terraform", "validate") >= 0 {
+			workdirs[c.Workdir()] = c.ExecLines()
+			assert.Empty(t, c.SecretEnv())
+		}
+	}
+	require.Len(t, workdirs, 2)
+	for dir, execs := range workdirs {
+		assert.Contains(t, execs[0], "terraform init -input=false -no-color -backend=false", dir)
+	}
+}
