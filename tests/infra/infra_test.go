@@ -197,6 +197,7 @@ func TestCheckersReportBrokenTrees(t *testing.T) {
 		file    string
 		lineOf  string // text whose line the problem must point at
 		message string
+		needsTF bool // needs the terraform binary
 	}{
 		{
 			name:  "misspelled tfvars key",
@@ -286,9 +287,20 @@ func TestCheckersReportBrokenTrees(t *testing.T) {
 			},
 			file: "aws/catalog.tf", lineOf: `name                       = "${local.name_prefix}-nessie"`, message: "aws_lb.catalog name",
 		},
+		{
+			name:  "unformatted terraform",
+			check: checkFmt,
+			mutate: func(t *testing.T, tree string) {
+				edit(t, tree, "aws/locals.tf", "  name_prefix = ", "  name_prefix    =   ")
+			},
+			file: "aws/locals.tf", lineOf: "locals {", message: "terraform fmt would rewrite", needsTF: true,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if _, err := exec.LookPath("terraform"); tc.needsTF && err != nil {
+				t.Skip("terraform binary not on PATH: install Terraform >= 1.10 to run the fmt check")
+			}
 			tree := tempTree(t, func(tree string) { tc.mutate(t, tree) })
 			ps, err := tc.check(tree)
 			require.NoError(t, err)
