@@ -234,3 +234,34 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Unlock removes a state lock left behind by a cancelled run. Pass the lock
+// ID from the "Error acquiring the state lock" message, and only once the run
+// that held it is known to be gone.
+// +cache="never"
+func (m *Lakehouse) Unlock(
+	ctx context.Context,
+	// The environment: the name of a file environments/<env>.tfvars.
+	env string,
+	// The cloud root: aws or gcp.
+	// +default="aws"
+	cloud string,
+	// The lock ID terraform printed (e.g. 4d5c0c86-…).
+	lockID string,
+) (string, error) {
+	lockID = strings.TrimSpace(lockID)
+	if lockID == "" || strings.HasPrefix(lockID, "-") || strings.ContainsAny(lockID, " \t\n") {
+		return "", fmt.Errorf("unlock: lock ID %q is not an ID; copy the ID: line of terraform's \"Error acquiring the state lock\" message", lockID)
+	}
+	t, err := m.target(ctx, env, cloud)
+	if err != nil {
+		return "", err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return "", fmt.Errorf("unlock %s: %w", t, err)
+	}
+	if _, err := m.session(t).WithExec(t.ForceUnlock(lockID)).Sync(ctx); err != nil {
+		return "", fmt.Errorf("unlock %s: %w", t, err)
+	}
+	return fmt.Sprintf("%s: lock %s removed from %s", t, lockID, t.Backend().Value), nil
+}

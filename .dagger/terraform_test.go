@@ -242,7 +242,7 @@ func TestSideEffectsRunEveryTime(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output"} {
+	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output", "Lakehouse.Unlock"} {
 		require.Contains(t, pragmas, fn)
 		assert.Contains(t, pragmas[fn], `+cache="never"`, "%s has side effects and must never be cached", fn)
 	}
@@ -372,4 +372,23 @@ func TestValidateRunsEachCloudWithoutBackendOrCredentials(t *testing.T) {
 	for dir, execs := range workdirs {
 		assert.Contains(t, execs[0], "terraform init -input=false -no-color -backend=false", dir)
 	}
+}
+
+func TestUnlockRemovesOnlyTheNamedLockOfTheEnvironment(t *testing.T) {
+	m, eng := tfEngine(t, "{}")
+	out, err := withAWS(m).Unlock(t.Context(), "prod", "aws", "4d5c0c86-1111-2222-3333-444455556666")
+	require.NoError(t, err)
+	assert.Contains(t, out, "iceberg-lakehouse/prod/terraform.tfstate")
+	var unlocked enginetest.Chain
+	for _, c := range eng.Containers() {
+		if execIndex(c, "terraform", "force-unlock") >= 0 {
+			unlocked = c
+		}
+	}
+	require.NotZero(t, unlocked.Len())
+	assert.Contains(t, unlocked.ExecLines()[0], "-backend-config=key=iceberg-lakehouse/prod/terraform.tfstate")
+	assert.Equal(t, "terraform force-unlock -force 4d5c0c86-1111-2222-3333-444455556666", unlocked.ExecLines()[len(unlocked.ExecLines())-1])
+
+	_, err = withAWS(m).Unlock(t.Context(), "prod", "aws", "-force")
+	assert.ErrorContains(t, err, "is not an ID")
 }
