@@ -66,6 +66,13 @@ func (m *Lakehouse) Plan(
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w\n%s", t, err, stderrTail(ctx, ctr))
 	}
+	return planFrom(ctx, t, ctr, changes)
+}
+
+// planFrom describes the saved plan at t.PlanFile() in ctr: its JSON, the
+// redacted summary and the guard's verdict.
+func planFrom(ctx context.Context, t terraform.Target, ctr *dagger.Container, changes bool) (*Plan, error) {
+	file := t.PlanFile()
 	const jsonPath = "/tmp/plan.json"
 	ctr = ctr.WithExec(t.ShowJSON(file), dagger.ContainerWithExecOpts{RedirectStdout: jsonPath})
 	planJSON := ctr.File(jsonPath)
@@ -93,6 +100,38 @@ func (m *Lakehouse) Plan(
 		Workspace:  ctr,
 		ApplyArgv:  t.Apply(file),
 	}, nil
+}
+
+// ApplyPlanFile applies a plan file saved earlier (e.g. exported from
+// `plan … file` when the plan was reviewed), so a later job applies exactly
+// what was approved. The same guard applies; Terraform refuses the file if
+// the environment's state changed since it was made.
+// +cache="never"
+func (m *Lakehouse) ApplyPlanFile(
+	ctx context.Context,
+	// The environment the plan was made for.
+	env string,
+	// The cloud root: aws or gcp.
+	// +default="aws"
+	cloud string,
+	// The saved plan file.
+	planFile *dagger.File,
+	// Resource addresses whose delete or replace this run may apply.
+	// +optional
+	allowDestroy []string,
+) (string, error) {
+	t, err := m.target(ctx, env, cloud)
+	if err != nil {
+		return "", err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return "", fmt.Errorf("apply %s: %w", t, err)
+	}
+	p, err := planFrom(ctx, t, m.session(t).WithFile(t.PlanFile(), planFile), false)
+	if err != nil {
+		return "", err
+	}
+	return p.Apply(ctx, allowDestroy)
 }
 
 // Apply applies exactly this saved plan. Terraform refuses it if the state

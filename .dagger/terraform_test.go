@@ -242,7 +242,7 @@ func TestSideEffectsRunEveryTime(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output", "Lakehouse.Unlock"} {
+	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output", "Lakehouse.Unlock", "Lakehouse.ApplyPlanFile"} {
 		require.Contains(t, pragmas, fn)
 		assert.Contains(t, pragmas[fn], `+cache="never"`, "%s has side effects and must never be cached", fn)
 	}
@@ -391,4 +391,27 @@ func TestUnlockRemovesOnlyTheNamedLockOfTheEnvironment(t *testing.T) {
 
 	_, err = withAWS(m).Unlock(t.Context(), "prod", "aws", "-force")
 	assert.ErrorContains(t, err, "is not an ID")
+}
+
+func TestApplyPlanFileAppliesTheGivenFileInTheEnvironmentsState(t *testing.T) {
+	planJSON, bucket := protectedPlan(t)
+	m, eng := tfEngine(t, planJSON)
+	reviewed := dag.Directory().WithNewFile("prod.tfplan", "binary plan").File("prod.tfplan")
+
+	_, err := withAWS(m).ApplyPlanFile(t.Context(), "prod", "aws", reviewed, nil)
+	require.ErrorContains(t, err, bucket, "the guard applies to saved files too")
+
+	_, err = withAWS(m).ApplyPlanFile(t.Context(), "prod", "aws", reviewed, []string{bucket})
+	require.NoError(t, err)
+	var applied enginetest.Chain
+	for _, c := range eng.Containers() {
+		if execIndex(c, "terraform", "apply") >= 0 {
+			applied = c
+		}
+	}
+	require.NotZero(t, applied.Len())
+	assert.Contains(t, applied.FileMounts()["prod.tfplan"], "withNewFile(contents:binary plan")
+	assert.Negative(t, execIndex(applied, "terraform", "plan"), "a saved file is applied, not re-planned")
+	assert.Contains(t, applied.ExecLines()[0], "-backend-config=key=iceberg-lakehouse/prod/terraform.tfstate")
+	assert.Equal(t, "terraform apply -input=false -no-color -lock-timeout=5m prod.tfplan", applied.ExecLines()[len(applied.ExecLines())-1])
 }
