@@ -8,6 +8,14 @@ GO ?= go
 TERRAFORM ?= terraform
 ACTIONLINT_VERSION := v1.7.12
 
+# A TF_CLI_CONFIG_FILE naming a missing file makes every terraform call warn;
+# drop it so real warnings stay visible.
+ifneq ($(TF_CLI_CONFIG_FILE),)
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+unexport TF_CLI_CONFIG_FILE
+endif
+endif
+
 .PHONY: test test-go test-module test-python lint lint-go lint-terraform lint-workflows
 
 test: lint test-go test-module test-python
