@@ -81,17 +81,24 @@ func execIndex(c enginetest.Chain, prefix ...string) int {
 	return -1
 }
 
-// planned returns the evaluated chain that ran the plan exec.
-func planned(t *testing.T, eng *enginetest.Engine) enginetest.Chain {
+// ran returns the longest evaluated container chain that executed argv
+// starting with prefix; it fails the test when none did.
+func ran(t *testing.T, eng *enginetest.Engine, prefix ...string) enginetest.Chain {
 	t.Helper()
 	var best enginetest.Chain
 	for _, c := range eng.Containers() {
-		if execIndex(c, "terraform", "plan") >= 0 && c.Len() > best.Len() {
+		if execIndex(c, prefix...) >= 0 && c.Len() > best.Len() {
 			best = c
 		}
 	}
-	require.NotZero(t, best.Len(), "no plan exec was evaluated")
+	require.NotZero(t, best.Len(), "no container ran %q", strings.Join(prefix, " "))
 	return best
+}
+
+// planned returns the evaluated chain that ran the plan exec.
+func planned(t *testing.T, eng *enginetest.Engine) enginetest.Chain {
+	t.Helper()
+	return ran(t, eng, "terraform", "plan")
 }
 
 func TestPlanGivesEachEnvironmentItsOwnStateKeyAndTheSameShape(t *testing.T) {
@@ -200,13 +207,7 @@ func TestPlanApplyAppliesExactlyTheSavedPlanFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, "staging/aws: applied")
 
-	var applied enginetest.Chain
-	for _, c := range eng.Containers() {
-		if execIndex(c, "terraform", "apply") >= 0 {
-			applied = c
-		}
-	}
-	require.NotZero(t, applied.Len(), "apply was not run")
+	applied := ran(t, eng, "terraform", "apply")
 	execs := applied.ExecLines()
 	assert.Equal(t, "terraform apply -input=false -no-color -lock-timeout=5m staging.tfplan", execs[len(execs)-1])
 	assert.Less(t, execIndex(applied, "terraform", "plan"), execIndex(applied, "terraform", "apply"),
@@ -379,13 +380,7 @@ func TestUnlockRemovesOnlyTheNamedLockOfTheEnvironment(t *testing.T) {
 	out, err := withAWS(m).Unlock(t.Context(), "prod", "aws", "4d5c0c86-1111-2222-3333-444455556666")
 	require.NoError(t, err)
 	assert.Contains(t, out, "iceberg-lakehouse/prod/terraform.tfstate")
-	var unlocked enginetest.Chain
-	for _, c := range eng.Containers() {
-		if execIndex(c, "terraform", "force-unlock") >= 0 {
-			unlocked = c
-		}
-	}
-	require.NotZero(t, unlocked.Len())
+	unlocked := ran(t, eng, "terraform", "force-unlock")
 	assert.Contains(t, unlocked.ExecLines()[0], "-backend-config=key=iceberg-lakehouse/prod/terraform.tfstate")
 	assert.Equal(t, "terraform force-unlock -force 4d5c0c86-1111-2222-3333-444455556666", unlocked.ExecLines()[len(unlocked.ExecLines())-1])
 
@@ -403,13 +398,7 @@ func TestApplyPlanFileAppliesTheGivenFileInTheEnvironmentsState(t *testing.T) {
 
 	_, err = withAWS(m).ApplyPlanFile(t.Context(), "prod", "aws", reviewed, []string{bucket})
 	require.NoError(t, err)
-	var applied enginetest.Chain
-	for _, c := range eng.Containers() {
-		if execIndex(c, "terraform", "apply") >= 0 {
-			applied = c
-		}
-	}
-	require.NotZero(t, applied.Len())
+	applied := ran(t, eng, "terraform", "apply")
 	assert.Contains(t, applied.FileMounts()["prod.tfplan"], "withNewFile(contents:binary plan")
 	assert.Negative(t, execIndex(applied, "terraform", "plan"), "a saved file is applied, not re-planned")
 	assert.Contains(t, applied.ExecLines()[0], "-backend-config=key=iceberg-lakehouse/prod/terraform.tfstate")
