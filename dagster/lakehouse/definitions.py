@@ -1,32 +1,10 @@
 """Dagster code location: assets, jobs, schedules, sensors and resources.
 
 The environment (``.env.<env>`` passed by compose or exported in the shell) decides the
-catalog, access level and alerting; see lakehouse/config.py.
+catalog, access level and alerting; see lakehouse/config.py and lakehouse/build.py.
 """
 
-from __future__ import annotations
-
-from dagster import Definitions
-
-from lakehouse.assets import ALL_ASSETS
+from lakehouse.build import build_definitions
 from lakehouse.config import Settings
-from lakehouse.jobs import build_schedules, customer_dim_job, daily_events_job
-from lakehouse.resources import build_resources
-from lakehouse.sensors import build_run_failure_alert_sensor, build_schema_drift_sensor
-
-
-def build_definitions(settings: Settings) -> Definitions:
-    deployed = settings.environment in {"staging", "prod"}
-    return Definitions(
-        assets=ALL_ASSETS,
-        jobs=[customer_dim_job, daily_events_job],
-        schedules=build_schedules(running=deployed),
-        sensors=[
-            build_run_failure_alert_sensor(settings.alerting_enabled),
-            build_schema_drift_sensor(running=deployed),
-        ],
-        resources=build_resources(settings),
-    )
-
 
 defs = build_definitions(Settings.from_env())

@@ -10,7 +10,7 @@ from dagster import (
     define_asset_job,
 )
 
-from lakehouse.assets import customer_dim, customer_features, daily_partitions, event_stream
+from lakehouse.assets import customer_dim, customer_features, event_stream
 
 customer_dim_job = define_asset_job(
     "customer_dim_daily",
@@ -21,7 +21,6 @@ customer_dim_job = define_asset_job(
 daily_events_job = define_asset_job(
     "daily_events_and_features",
     selection=AssetSelection.assets(event_stream, customer_features),
-    partitions_def=daily_partitions,
     description="Ingest yesterday's events, then recompute that day's features.",
 )
 
