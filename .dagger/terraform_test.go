@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -31,30 +32,19 @@ const (
 
 func repoFile(t *testing.T, rel string) string {
 	t.Helper()
-	root := os.Getenv("LAKEHOUSE_REPO_ROOT")
-	require.NotEmpty(t, root, "LAKEHOUSE_REPO_ROOT is set by tools/modharness")
-	raw, err := os.ReadFile(filepath.Join(root, rel))
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), rel))
 	require.NoError(t, err)
 	return string(raw)
 }
 
-// tfEngine answers like a repository with dev, staging and prod and a
-// terraform that reports changes (exit code 2) and shows planJSON.
-func tfEngine(t *testing.T, planJSON string) (*Lakehouse, *enginetest.Engine) {
+// tfEngine serves the repository checkout at root as the module's source
+// and answers like a terraform that reports changes (exit code 2) and
+// shows planJSON.
+func tfEngineAt(t *testing.T, root, planJSON string) (*Lakehouse, *enginetest.Engine) {
 	t.Helper()
-	m, eng := newModule(t, "aws/", "gcp/", "environments/", "go.mod")
-	eng.AnswerFunc("entries", func(c enginetest.Chain) (any, bool) {
-		if c.Has("directory", "path", "environments") {
-			return []any{"README.md", "dev.tfvars", "prod.tfvars", "staging.tfvars"}, true
-		}
-		return nil, false
-	})
+	m, eng := newModule(t)
+	serveRepo(t, eng, root)
 	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) {
-		for _, env := range []string{"dev", "staging", "prod"} {
-			if c.Has("file", "path", env+".tfvars") {
-				return fmt.Sprintf("project_name = \"lakehouse\"\nenvironment  = %q\n", env), true
-			}
-		}
 		if c.Has("file", "path", "/tmp/plan.json") {
 			return planJSON, true
 		}
@@ -62,6 +52,12 @@ func tfEngine(t *testing.T, planJSON string) (*Lakehouse, *enginetest.Engine) {
 	})
 	eng.Answer("exitCode", 2)
 	return m, eng
+}
+
+// tfEngine is tfEngineAt for this checkout.
+func tfEngine(t *testing.T, planJSON string) (*Lakehouse, *enginetest.Engine) {
+	t.Helper()
+	return tfEngineAt(t, repoRoot(t), planJSON)
 }
 
 func withAWS(m *Lakehouse) *Lakehouse {
@@ -104,7 +100,9 @@ func planned(t *testing.T, eng *enginetest.Engine) enginetest.Chain {
 func TestPlanGivesEachEnvironmentItsOwnStateKeyAndTheSameShape(t *testing.T) {
 	plan := repoFile(t, "pipelines/terraform/testdata/plans/create.json")
 	shapes := map[string]string{}
-	for _, env := range []string{"dev", "staging", "prod"} {
+	envs := repoEnvironments(t, repoRoot(t))
+	require.Subset(t, envs, []string{"dev", "staging", "prod"})
+	for _, env := range envs {
 		m, eng := tfEngine(t, plan)
 		p, err := withAWS(m).Plan(t.Context(), env, "aws")
 		require.NoError(t, err)
@@ -124,8 +122,28 @@ func TestPlanGivesEachEnvironmentItsOwnStateKeyAndTheSameShape(t *testing.T) {
 		assert.Equal(t, "0", c.Env()["TF_INPUT"])
 		shapes[env] = strings.ReplaceAll(strings.Join(execs, "\n"), env, "<env>")
 	}
-	assert.Equal(t, shapes["dev"], shapes["staging"], "every environment runs the same argv shape")
-	assert.Equal(t, shapes["dev"], shapes["prod"], "every environment runs the same argv shape")
+	for _, env := range envs {
+		assert.Equal(t, shapes["dev"], shapes[env], "every environment runs the same argv shape (%s)", env)
+	}
+}
+
+// Adding an environment is adding files: a checkout with qa.tfvars copied
+// from dev plans qa against its own state with no code change.
+func TestAnAddedEnvironmentPlansWithNoCodeChange(t *testing.T) {
+	root := t.TempDir()
+	for _, dir := range []string{"aws", "gcp", "environments"} {
+		require.NoError(t, os.CopyFS(filepath.Join(root, dir), os.DirFS(filepath.Join(repoRoot(t), dir))))
+	}
+	dev := repoFile(t, "environments/dev.tfvars")
+	qa := regexp.MustCompile(`(?m)^(\s*environment\s*=\s*)"dev"`).ReplaceAllString(dev, `${1}"qa"`)
+	require.NotEqual(t, dev, qa, "dev.tfvars sets environment = \"dev\"")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "qa.tfvars"), []byte(qa), 0o644))
+
+	m, eng := tfEngineAt(t, root, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	p, err := withAWS(m).Plan(t.Context(), "qa", "aws")
+	require.NoError(t, err)
+	assert.Equal(t, "iceberg-lakehouse/qa/terraform.tfstate", p.StateKey)
+	assert.Contains(t, planned(t, eng).ExecLines(), "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/qa.tfvars -out=qa.tfplan -detailed-exitcode")
 }
 
 func TestGCPPlanUsesThePrefixAndAMountedCredentialsFile(t *testing.T) {
@@ -293,9 +311,9 @@ func TestApplyRefusesToDestroyProtectedResourcesUnlessAllowed(t *testing.T) {
 
 func TestPlanRejectsUnknownEnvironmentsAndClouds(t *testing.T) {
 	m, _ := tfEngine(t, "{}")
-	_, err := withAWS(m).Plan(t.Context(), "qa", "aws")
+	_, err := withAWS(m).Plan(t.Context(), "nosuchenv", "aws")
 	require.Error(t, err)
-	for _, known := range []string{"dev", "staging", "prod"} {
+	for _, known := range repoEnvironments(t, repoRoot(t)) {
 		assert.Contains(t, err.Error(), known)
 	}
 	_, err = withAWS(m).Plan(t.Context(), "dev", "azure")
