@@ -11,15 +11,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// copyRepo copies what the module needs (dagger.json, the root module and
-// the module source, without engine-generated files) to a temp dir.
+// copyRepo copies what the module and its tests need (dagger.json, the root
+// module, the module source without engine-generated files, the Terraform
+// roots and environments) to a temp dir.
 func copyRepo(t *testing.T) string {
 	t.Helper()
 	root, err := findRoot(".")
 	require.NoError(t, err)
 	dst := t.TempDir()
-	for _, rel := range []string{"dagger.json", "go.mod", "go.sum", "pipelines", ".dagger"} {
+	for _, rel := range []string{"dagger.json", "go.mod", "go.sum", "pipelines", ".dagger", "environments", "aws", "gcp"} {
 		src := filepath.Join(root, rel)
+		if _, err := os.Stat(src); os.IsNotExist(err) {
+			continue
+		}
 		err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
