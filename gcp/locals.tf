@@ -34,10 +34,6 @@ locals {
   ])
 }
 
-data "google_project" "current" {
-  project_id = var.gcp_project_id
-}
-
 resource "google_project_service" "required" {
   for_each           = local.services
   service            = each.value

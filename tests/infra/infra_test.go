@@ -59,6 +59,17 @@ func lineOf(t *testing.T, tree, path, s string) int {
 	return strings.Count(string(data[:i]), "\n") + 1
 }
 
+// addEnvironmentFromDev copies environments/dev.tfvars to <env>.tfvars,
+// changing only the environment name: the documented way to add one.
+func addEnvironmentFromDev(t *testing.T, tree, env string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(tree, "environments", "dev.tfvars"))
+	require.NoError(t, err)
+	out := strings.Replace(string(data), `environment  = "dev"`, `environment  = "`+env+`"`, 1)
+	require.NotEqual(t, string(data), out, "dev.tfvars must set environment = \"dev\"")
+	require.NoError(t, os.WriteFile(filepath.Join(tree, "environments", env+".tfvars"), []byte(out), 0o644))
+}
+
 // treeChecks are the structural checks every tree (the repository, or a copy
 // with an added environment) must pass with no code change.
 var treeChecks = []struct {
@@ -168,13 +179,7 @@ func TestTerraformFmtIsClean(t *testing.T) {
 // TestAddingAnEnvironmentIsAddingAFile copies dev.tfvars to qa.tfvars in a
 // temp tree and runs every structural check with no code change.
 func TestAddingAnEnvironmentIsAddingAFile(t *testing.T) {
-	tree := tempTree(t, func(tree string) {
-		data, err := os.ReadFile(filepath.Join(tree, "environments", "dev.tfvars"))
-		require.NoError(t, err)
-		qa := strings.Replace(string(data), `environment  = "dev"`, `environment  = "qa"`, 1)
-		require.NotEqual(t, string(data), qa, "dev.tfvars must set environment = \"dev\"")
-		require.NoError(t, os.WriteFile(filepath.Join(tree, "environments", "qa.tfvars"), []byte(qa), 0o644))
-	})
+	tree := tempTree(t, func(tree string) { addEnvironmentFromDev(t, tree, "qa") })
 	files, err := loadTfvars(tree)
 	require.NoError(t, err)
 	require.Len(t, files, 4)

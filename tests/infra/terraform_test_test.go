@@ -37,7 +37,8 @@ func TestAwsRootPlansEveryEnvironmentAgainstMockedProvider(t *testing.T) {
 	if err != nil {
 		t.Skip("terraform binary not on PATH: install Terraform >= 1.10 to plan the aws root against mocks")
 	}
-	tree := tempTree(t, nil)
+	// Include an added environment: it must plan with no code change.
+	tree := tempTree(t, func(tree string) { addEnvironmentFromDev(t, tree, "qa") })
 	dir := filepath.Join(tree, "aws")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -51,6 +52,7 @@ func TestAwsRootPlansEveryEnvironmentAgainstMockedProvider(t *testing.T) {
 
 	files, err := loadTfvars(tree)
 	require.NoError(t, err)
+	require.Len(t, files, 4, "dev, prod, qa, staging")
 	for _, f := range files {
 		t.Run(f.Env, func(t *testing.T) {
 			var out bytes.Buffer

@@ -1,0 +1,69 @@
+package infra
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// instances evaluates how many instances count/for_each create (1 without).
+func instances(t *testing.T, m *module, r *resource, vars map[string]cty.Value) int {
+	t.Helper()
+	ctx := evalContext(m, vars)
+	if a, ok := r.Body.Attributes["count"]; ok {
+		v, d := a.Expr.Value(ctx)
+		require.False(t, d.HasErrors(), "%s count: %s", r.addr(), d.Error())
+		n, _ := v.AsBigFloat().Int64()
+		return int(n)
+	}
+	if a, ok := r.Body.Attributes["for_each"]; ok {
+		v, d := a.Expr.Value(ctx)
+		require.False(t, d.HasErrors(), "%s for_each: %s", r.addr(), d.Error())
+		return v.LengthInt()
+	}
+	return 1
+}
+
+// Each cloud-neutral switch creates its resources in both clouds only when on.
+func TestFeatureSwitchesCreateResourcesOnlyWhenEnabled(t *testing.T) {
+	mods, err := loadModules(repoRoot(t))
+	require.NoError(t, err)
+	files, err := loadTfvars(repoRoot(t))
+	require.NoError(t, err)
+	cases := []struct {
+		root, switchVar, typ, name string
+		extra                      map[string]cty.Value
+	}{
+		{"aws", "enable_https", "aws_lb_listener", "catalog_https", nil},
+		{"aws", "enable_https", "aws_vpc_security_group_ingress_rule", "catalog_alb_https", nil},
+		{"aws", "enable_audit_logging", "aws_cloudtrail", "data_events", nil},
+		{"aws", "enable_audit_logging", "aws_s3_bucket", "audit", nil},
+		{"aws", "enable_access_logging", "aws_s3_bucket", "access_logs", nil},
+		{"aws", "enable_access_logging", "aws_s3_bucket_logging", "lakehouse", nil},
+		{"aws", "enable_alerting", "aws_sns_topic", "alerts", map[string]cty.Value{"aws_alarm_topic_arn": cty.StringVal("")}},
+		{"aws", "enable_alerting", "aws_sns_topic_subscription", "alerts_email", map[string]cty.Value{"alert_email": cty.StringVal("ops@example.com")}},
+		{"gcp", "enable_audit_logging", "google_project_iam_audit_config", "storage", nil},
+		{"gcp", "enable_audit_logging", "google_logging_project_sink", "audit", nil},
+		{"gcp", "enable_access_logging", "google_storage_bucket", "access_logs", nil},
+		{"gcp", "enable_alerting", "google_monitoring_notification_channel", "email", map[string]cty.Value{"alert_email": cty.StringVal("ops@example.com")}},
+		{"gcp", "gcp_enable_cmek", "google_kms_crypto_key", "lakehouse", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.root+"/"+tc.switchVar+"/"+tc.typ+"."+tc.name, func(t *testing.T) {
+			m := mods[tc.root]
+			r := findResource(t, m, tc.typ, tc.name)
+			counts := map[bool]int{}
+			for _, on := range []bool{false, true} {
+				over := map[string]cty.Value{tc.switchVar: cty.BoolVal(on)}
+				for k, v := range tc.extra {
+					over[k] = v
+				}
+				counts[on] = instances(t, m, r, varValues(m, files[0], over))
+			}
+			assert.Zero(t, counts[false], "%s must not exist with %s = false", r.addr(), tc.switchVar)
+			assert.Positive(t, counts[true], "%s must exist with %s = true", r.addr(), tc.switchVar)
+		})
+	}
+}
