@@ -22,8 +22,13 @@ output "bucket_name" {
 }
 
 output "warehouse_uri" {
-  description = "Iceberg warehouse location."
-  value       = "s3://${aws_s3_bucket.lakehouse.id}/${local.warehouse_prefix}/"
+  description = "Iceberg warehouse location (ICEBERG_WAREHOUSE)."
+  value       = "s3://${aws_s3_bucket.lakehouse.id}/${local.warehouse_prefix}"
+}
+
+output "catalog_warehouse" {
+  description = "Name of the Nessie warehouse that maps to warehouse_uri (its default warehouse)."
+  value       = local.warehouse_prefix
 }
 
 output "catalog_uri" {

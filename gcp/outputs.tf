@@ -21,8 +21,13 @@ output "bucket_name" {
 }
 
 output "warehouse_uri" {
-  description = "Iceberg warehouse location."
-  value       = "gs://${google_storage_bucket.lakehouse.name}/${local.warehouse_prefix}/"
+  description = "Iceberg warehouse location (ICEBERG_WAREHOUSE)."
+  value       = "gs://${google_storage_bucket.lakehouse.name}/${local.warehouse_prefix}"
+}
+
+output "catalog_warehouse" {
+  description = "Name of the Nessie warehouse that maps to warehouse_uri (its default warehouse)."
+  value       = local.warehouse_prefix
 }
 
 output "catalog_uri" {
