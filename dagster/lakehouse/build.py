@@ -23,4 +23,3 @@ def build_definitions(settings: Settings) -> Definitions:
         ],
         resources=build_resources(settings),
     )
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog, load_catalog
@@ -18,10 +20,8 @@ def open_catalog(settings: Settings) -> Catalog:
 
 
 def ensure_table(catalog: Catalog, namespace: str, contract: TableContract) -> Table:
-    try:
+    with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(namespace)
-    except NamespaceAlreadyExistsError:
-        pass
     identifier = contract.identifier(namespace)
     try:
         return catalog.load_table(identifier)

@@ -47,7 +47,9 @@ def test_event_stream_rows_schema_and_partitions(lake):
 def test_event_partition_rerun_is_idempotent(lake):
     resources = build_resources(Settings.from_env(lake["env"]))
     result = materialize(
-        [event_stream], partition_key=DAYS[0], resources=resources,
+        [event_stream],
+        partition_key=DAYS[0],
+        resources=resources,
         instance=DagsterInstance.ephemeral(),
     )
     assert result.success
@@ -68,9 +70,11 @@ def test_customer_dim_is_scd2(lake):
     assert closed, "the second snapshot must have changed some customers"
     assert all(r["effective_to"] is not None for r in closed)
     assert len(rows) == CUSTOMERS + len(closed)
-    dim_meta = lake["results"]["dim:2026-11-21"].asset_materializations_for_node(
-        "lakehouse__customer_dim"
-    )[0].metadata
+    dim_meta = (
+        lake["results"]["dim:2026-11-21"]
+        .asset_materializations_for_node("lakehouse__customer_dim")[0]
+        .metadata
+    )
     assert dim_meta["scd2_changed"].value == len(closed)
     assert dim_meta["dagster/row_count"].value == len(rows)
 

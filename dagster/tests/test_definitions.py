@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.config import ConfigError, Settings
 from lakehouse.build import build_definitions
+from lakehouse.config import ConfigError, Settings
 from tests.conftest import PROJECT_DIR, lake_env
 
 
@@ -17,7 +17,11 @@ def test_definitions_validate_cli(tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
     proc = subprocess.run(
         [str(dagster), "definitions", "validate", "-m", "lakehouse.definitions"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Validation successful" in proc.stdout + proc.stderr
@@ -27,10 +31,13 @@ def test_definitions_content(tmp_path):
     defs = build_definitions(Settings.from_env(lake_env(tmp_path)))
     repo = defs.get_repository_def()
     assert {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()} == {
-        "lakehouse/event_stream", "lakehouse/customer_dim", "lakehouse/customer_features"
+        "lakehouse/event_stream",
+        "lakehouse/customer_dim",
+        "lakehouse/customer_features",
     }
     assert {s.name for s in repo.schedule_defs} == {
-        "customer_dim_daily_schedule", "daily_events_schedule"
+        "customer_dim_daily_schedule",
+        "daily_events_schedule",
     }
     assert {s.name for s in repo.sensor_defs} == {"run_failure_alert", "schema_drift"}
     assert set(repo.get_top_level_resources()) >= {"iceberg", "alerting"}
@@ -41,12 +48,31 @@ def test_definitions_content(tmp_path):
     [
         ({}, "LAKEHOUSE_ENVIRONMENT"),
         ({"LAKEHOUSE_ENVIRONMENT": "qa"}, "must be one of"),
-        ({"LAKEHOUSE_ENVIRONMENT": "dev", "ICEBERG_CATALOG_URI": "http://nessie:19120/api/v2",
-          "ICEBERG_WAREHOUSE": "s3://b/"}, "Iceberg REST"),
-        ({"LAKEHOUSE_ENVIRONMENT": "dev", "ICEBERG_CATALOG_URI": "ftp://x",
-          "ICEBERG_WAREHOUSE": "s3://b/"}, "catalog type"),
-        ({"LAKEHOUSE_ENVIRONMENT": "dev", "LAKEHOUSE_ACCESS_LEVEL": "root",
-          "ICEBERG_CATALOG_URI": "sqlite:///x", "ICEBERG_WAREHOUSE": "file:///x"}, "ACCESS"),
+        (
+            {
+                "LAKEHOUSE_ENVIRONMENT": "dev",
+                "ICEBERG_CATALOG_URI": "http://nessie:19120/api/v2",
+                "ICEBERG_WAREHOUSE": "s3://b/",
+            },
+            "Iceberg REST",
+        ),
+        (
+            {
+                "LAKEHOUSE_ENVIRONMENT": "dev",
+                "ICEBERG_CATALOG_URI": "ftp://x",
+                "ICEBERG_WAREHOUSE": "s3://b/",
+            },
+            "catalog type",
+        ),
+        (
+            {
+                "LAKEHOUSE_ENVIRONMENT": "dev",
+                "LAKEHOUSE_ACCESS_LEVEL": "root",
+                "ICEBERG_CATALOG_URI": "sqlite:///x",
+                "ICEBERG_WAREHOUSE": "file:///x",
+            },
+            "ACCESS",
+        ),
     ],
 )
 def test_invalid_settings_are_rejected(env, message):
@@ -55,11 +81,15 @@ def test_invalid_settings_are_rejected(env, message):
 
 
 def test_rest_catalog_properties():
-    settings = Settings.from_env({
-        "LAKEHOUSE_ENVIRONMENT": "dev", "ICEBERG_CATALOG_URI": "http://nessie:19120/iceberg/main",
-        "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse", "S3_ENDPOINT_URL": "http://s3:8333",
-        "S3_PATH_STYLE": "true",
-    })
+    settings = Settings.from_env(
+        {
+            "LAKEHOUSE_ENVIRONMENT": "dev",
+            "ICEBERG_CATALOG_URI": "http://nessie:19120/iceberg/main",
+            "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse",
+            "S3_ENDPOINT_URL": "http://s3:8333",
+            "S3_PATH_STYLE": "true",
+        }
+    )
     props = settings.catalog_properties()
     assert props["type"] == "rest" and props["uri"].endswith("/iceberg/main")
     assert props["s3.endpoint"] == "http://s3:8333"

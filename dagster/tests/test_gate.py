@@ -24,8 +24,19 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text())
 def run_gate(soda_python: str, env: dict[str, str], out_dir: Path) -> tuple[int, dict, str]:
     out, md = out_dir / "gate.json", out_dir / "gate.md"
     proc = subprocess.run(
-        [soda_python, "-m", "lakehouse.quality.gate", "--env", env["LAKEHOUSE_ENVIRONMENT"],
-         "--out", str(out), "--markdown", str(md), "--duckdb-path", str(out_dir / "s.duckdb")],
+        [
+            soda_python,
+            "-m",
+            "lakehouse.quality.gate",
+            "--env",
+            env["LAKEHOUSE_ENVIRONMENT"],
+            "--out",
+            str(out),
+            "--markdown",
+            str(md),
+            "--duckdb-path",
+            str(out_dir / "s.duckdb"),
+        ],
         cwd=PROJECT_DIR,
         env={**os.environ, **env, "PYTHONPATH": str(PROJECT_DIR)},
         capture_output=True,
@@ -50,8 +61,9 @@ def checks_by_outcome(report: dict, outcome: str) -> set[str]:
 
 def _relaxed(schema: Schema) -> Schema:
     """The same columns, all optional: what a misbehaving producer could write."""
-    return Schema(*[NestedField(f.field_id, f.name, f.field_type, required=False)
-                    for f in schema.fields])
+    return Schema(
+        *[NestedField(f.field_id, f.name, f.field_type, required=False) for f in schema.fields]
+    )
 
 
 def replace_events(env: dict[str, str], mutate) -> None:
@@ -70,7 +82,9 @@ def test_gate_passes_on_materialized_assets(lake, soda_python, tmp_path):
     code, report, markdown = run_gate(soda_python, lake["env"], tmp_path)
     assert (code, report["outcome"]) == (0, "pass"), markdown
     assert {t["name"] for t in report["tables"]} == {
-        "event_stream", "customer_dim", "customer_features"
+        "event_stream",
+        "customer_dim",
+        "customer_features",
     }
     assert report["summary"]["fail"] == 0 and report["summary"]["checks"] >= 20
     assert report["tool_versions"]["soda-core"].startswith("3.5.")
@@ -140,8 +154,11 @@ def test_gate_errors_on_missing_table(tmp_path, soda_python):
 
 
 def test_gate_errors_on_bad_configuration(tmp_path, soda_python):
-    env = {"LAKEHOUSE_ENVIRONMENT": "test", "ICEBERG_CATALOG_URI": "http://nessie:19120/api/v2",
-           "ICEBERG_WAREHOUSE": "s3://bucket/"}
+    env = {
+        "LAKEHOUSE_ENVIRONMENT": "test",
+        "ICEBERG_CATALOG_URI": "http://nessie:19120/api/v2",
+        "ICEBERG_WAREHOUSE": "s3://bucket/",
+    }
     code, report, _ = run_gate(soda_python, env, tmp_path)
     assert (code, report["outcome"]) == (3, "error")
     assert "Iceberg REST" in report["errors"][0]
@@ -151,22 +168,41 @@ def test_gate_errors_on_bad_configuration(tmp_path, soda_python):
 def test_soda_cli_command_from_the_guide(lake, soda_python, tmp_path, environment):
     """`soda scan -d lakehouse -c lakehouse/quality/configuration.<env>.yaml <checks>`."""
     snapshot = PROJECT_DIR / ".soda" / environment / "lakehouse.duckdb"
-    run_env = {**os.environ, **lake["env"], "PYTHONPATH": str(PROJECT_DIR),
-               "LAKEHOUSE_ENVIRONMENT": environment, "HOME": str(tmp_path)}
+    run_env = {
+        **os.environ,
+        **lake["env"],
+        "PYTHONPATH": str(PROJECT_DIR),
+        "LAKEHOUSE_ENVIRONMENT": environment,
+        "HOME": str(tmp_path),
+    }
     (tmp_path / ".soda").mkdir()
     (tmp_path / ".soda" / "config.yml").write_text("send_anonymous_usage_stats: false\n")
     materialized = subprocess.run(
         [soda_python, "-m", "lakehouse.quality.gate", "--env", environment, "--materialize-only"],
-        cwd=PROJECT_DIR, env=run_env, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_DIR,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert materialized.returncode == 0, materialized.stderr
     try:
         soda = str(Path(soda_python).with_name("soda"))
         scan = subprocess.run(
-            [soda, "scan", "-d", "lakehouse", "-c",
-             f"lakehouse/quality/configuration.{environment}.yaml",
-             "lakehouse/quality/soda_checks/event_stream_checks.yaml"],
-            cwd=PROJECT_DIR, env=run_env, capture_output=True, text=True, timeout=300,
+            [
+                soda,
+                "scan",
+                "-d",
+                "lakehouse",
+                "-c",
+                f"lakehouse/quality/configuration.{environment}.yaml",
+                "lakehouse/quality/soda_checks/event_stream_checks.yaml",
+            ],
+            cwd=PROJECT_DIR,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert scan.returncode == 0, scan.stdout + scan.stderr
         assert "10/10 checks PASSED" in scan.stdout

@@ -94,9 +94,13 @@ def test_run_failure_alert_posts_only_when_enabled(tmp_path, webhook, enabled):
 
 def test_alerting_settings_follow_the_environment_files(webhook):
     url, received = webhook
-    env = {"LAKEHOUSE_ENVIRONMENT": "prod", "ICEBERG_CATALOG_URI": "http://n:19120/iceberg/main",
-           "ICEBERG_WAREHOUSE": "s3://b/", "LAKEHOUSE_ALERTING_ENABLED": "true",
-           "ALERT_SLACK_WEBHOOK_URL": url}
+    env = {
+        "LAKEHOUSE_ENVIRONMENT": "prod",
+        "ICEBERG_CATALOG_URI": "http://n:19120/iceberg/main",
+        "ICEBERG_WAREHOUSE": "s3://b/",
+        "LAKEHOUSE_ALERTING_ENABLED": "true",
+        "ALERT_SLACK_WEBHOOK_URL": url,
+    }
     alerting = build_resources(Settings.from_env(env))["alerting"]
     assert alerting.send("hello", "world").delivered == ["slack"]
     off = build_resources(Settings.from_env({**env, "LAKEHOUSE_ALERTING_ENABLED": "false"}))
@@ -109,8 +113,9 @@ def test_schema_drift_sensor_alerts_once_per_drift(tmp_path, webhook):
     env = lake_env(tmp_path)
     materialize_all(env)
     resources = build_resources(Settings.from_env(env))
-    resources["alerting"] = AlertingResource(environment="test", enabled=True,
-                                             slack_webhook_url=url)
+    resources["alerting"] = AlertingResource(
+        environment="test", enabled=True, slack_webhook_url=url
+    )
     sensor = build_schema_drift_sensor(running=False)
 
     def tick(cursor=None):

@@ -1,4 +1,3 @@
-
 from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, Config, MaterializeResult, RetryPolicy, asset

@@ -1,4 +1,3 @@
-
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -55,9 +54,7 @@ def compute_features(events: Any, dim: Any, feature_date: date) -> list[dict[str
                 **r,
                 "feature_date": feature_date,
                 "conversion_rate_7d": (r["purchases_7d"] / sessions) if sessions else 0.0,
-                "last_event_ts": r["last_event_ts"].astimezone(UTC)
-                if r["last_event_ts"]
-                else None,
+                "last_event_ts": r["last_event_ts"].astimezone(UTC) if r["last_event_ts"] else None,
                 "model_version": MODEL_VERSION,
                 "computed_at": computed_at,
             }

@@ -53,7 +53,9 @@ def tool_versions() -> dict[str, str]:
 
 def check_files(checks_dir: Path = CHECKS_DIR) -> dict[str, Path]:
     """Map table name -> checks file (``<table>_checks.yaml``)."""
-    return {p.name.removesuffix("_checks.yaml"): p for p in sorted(checks_dir.glob("*_checks.yaml"))}
+    return {
+        p.name.removesuffix("_checks.yaml"): p for p in sorted(checks_dir.glob("*_checks.yaml"))
+    }
 
 
 def default_duckdb_path(environment: str) -> Path:

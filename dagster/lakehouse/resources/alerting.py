@@ -1,4 +1,3 @@
-
 from dagster import ConfigurableResource
 
 from lakehouse.alerting import AlertResult, send_alert
