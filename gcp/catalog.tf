@@ -23,6 +23,29 @@ locals {
   catalog_java_opts = join(" ", [for k, v in local.catalog_properties : "-D${k}=${v}"])
 }
 
+# Nessie images are published on ghcr.io (and quay.io), not Docker Hub; an
+# Artifact Registry remote repository proxies ghcr.io so Cloud Run pulls from
+# a supported registry and keeps a copy of the pinned tag.
+resource "google_artifact_registry_repository" "ghcr" {
+  location      = var.gcp_region
+  repository_id = "${local.name_prefix}-ghcr"
+  description   = "ghcr.io proxy for the Nessie image (${local.name_prefix})"
+  format        = "DOCKER"
+  mode          = "REMOTE_REPOSITORY"
+
+  remote_repository_config {
+    description = "ghcr.io"
+
+    docker_repository {
+      custom_repository {
+        uri = "https://ghcr.io"
+      }
+    }
+  }
+
+  depends_on = [google_project_service.required]
+}
+
 resource "google_cloud_run_v2_service" "catalog" {
   name                 = "${local.name_prefix}-nessie"
   location             = var.gcp_region
@@ -47,7 +70,7 @@ resource "google_cloud_run_v2_service" "catalog" {
     }
 
     containers {
-      image = "ghcr.io/projectnessie/nessie:${var.catalog_image_tag}"
+      image = "${var.gcp_region}-docker.pkg.dev/${var.gcp_project_id}/${google_artifact_registry_repository.ghcr.repository_id}/projectnessie/nessie:${var.catalog_image_tag}"
 
       ports {
         container_port = local.catalog_api_port

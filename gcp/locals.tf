@@ -31,6 +31,7 @@ locals {
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "iam.googleapis.com",
+    "artifactregistry.googleapis.com",
   ])
 }
 

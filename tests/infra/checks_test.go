@@ -209,7 +209,7 @@ func extremes(m *module, base map[string]cty.Value, name string) (shortest, long
 }
 
 // nameAttributes are the attributes that define a resource's own name.
-var nameAttributes = []string{"name", "name_prefix", "bucket", "account_id", "family", "alarm_name", "secret_id", "bucket_id", "display_name"}
+var nameAttributes = []string{"name", "name_prefix", "bucket", "account_id", "family", "alarm_name", "secret_id", "bucket_id", "display_name", "repository_id"}
 
 // scopedNames are resource types whose name lives inside a parent that
 // already carries the environment, so a fixed name cannot collide.
