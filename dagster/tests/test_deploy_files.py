@@ -1,0 +1,186 @@
+"""Static checks of the compose files, dagster.yaml, Dockerfile and .env files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from lakehouse.config import Settings, parse_env_file
+from tests.conftest import PROJECT_DIR
+
+
+class Tagged:
+    def __init__(self, tag: str, value: object) -> None:
+        self.tag, self.value = tag, value
+
+
+class ComposeLoader(yaml.SafeLoader):
+    """PyYAML loader that keeps compose's !reset / !override tags visible."""
+
+
+def _tagged(loader: yaml.SafeLoader, node: yaml.Node) -> Tagged:
+    if isinstance(node, yaml.SequenceNode):
+        value: object = loader.construct_sequence(node)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node)
+    else:
+        value = loader.construct_scalar(node)
+    return Tagged(node.tag, value)
+
+
+ComposeLoader.add_constructor("!reset", _tagged)
+ComposeLoader.add_constructor("!override", _tagged)
+
+
+def load(name: str) -> dict:
+    return yaml.load((PROJECT_DIR / name).read_text(), Loader=ComposeLoader)  # noqa: S506
+
+
+BASE = load("docker-compose.yaml")
+PROD = load("docker-compose.prod.yaml")
+DAGSTER_SERVICES = ("dagster-code", "dagster-webserver", "dagster-daemon")
+ENVS = ("dev", "staging", "prod")
+
+
+def test_every_long_running_service_has_a_healthcheck():
+    services = BASE["services"]
+    assert set(services) >= {"postgres", "seaweedfs", "s3-bootstrap", "nessie", *DAGSTER_SERVICES}
+    for name, svc in services.items():
+        if name == "s3-bootstrap":
+            assert svc["restart"] == "no"
+            continue
+        assert svc["healthcheck"]["test"], name
+
+
+def test_nessie_health_on_management_port_and_iceberg_rest_uri():
+    nessie = BASE["services"]["nessie"]
+    assert "9000/q/health" in " ".join(nessie["healthcheck"]["test"])
+    assert BASE["x-lakehouse-env"]["ICEBERG_CATALOG_URI"].endswith("/iceberg/main}")
+    assert "/api/v2" not in (PROJECT_DIR / "docker-compose.yaml").read_text()
+
+
+def test_depends_on_uses_conditions():
+    services = BASE["services"]
+    for name, svc in services.items():
+        for dep, spec in svc.get("depends_on", {}).items():
+            assert dep in services, f"{name} depends on unknown {dep}"
+            assert spec["condition"] in {
+                "service_healthy",
+                "service_completed_successfully",
+            }, f"{name} -> {dep}"
+    assert services["nessie"]["depends_on"]["s3-bootstrap"]["condition"] == (
+        "service_completed_successfully"
+    )
+    for name in ("dagster-webserver", "dagster-daemon"):
+        assert services[name]["depends_on"]["dagster-code"]["condition"] == "service_healthy"
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_no_service_requires_a_dotenv_file():
+    for compose in (BASE, PROD):
+        for name, svc in compose["services"].items():
+            env_file = svc.get("env_file")
+            assert env_file is None, f"{name} has env_file {env_file!r}"
+
+
+def test_object_store_is_not_minio():
+    text = (PROJECT_DIR / "docker-compose.yaml").read_text().lower()
+    assert "seaweedfs" in text and "minio/minio" not in text
+
+
+def test_dagster_services_share_image_env_and_mount_source_in_dev():
+    for name in DAGSTER_SERVICES:
+        svc = BASE["services"][name]
+        assert svc["environment"]["LAKEHOUSE_ENVIRONMENT"] == "${LAKEHOUSE_ENVIRONMENT:-dev}"
+        assert any(v.startswith("./lakehouse:") for v in svc["volumes"])
+    assert BASE["services"]["dagster-webserver"]["ports"] == [
+        "${DAGSTER_WEBSERVER_PORT:-3000}:3000"
+    ]
+
+
+def test_prod_overlay_really_removes_mounts_and_ports():
+    services = PROD["services"]
+    for name in DAGSTER_SERVICES:
+        volumes = services[name]["volumes"]
+        assert isinstance(volumes, Tagged) and volumes.tag in {"!reset", "!override"}
+        assert volumes.value == []
+        assert services[name]["restart"] == "always"
+    for name, svc in services.items():
+        if "ports" in BASE["services"].get(name, {}):
+            assert isinstance(svc.get("ports"), Tagged), f"{name} keeps published ports"
+            assert svc["ports"].value == []
+    limits = services["dagster-webserver"]["deploy"]["resources"]["limits"]
+    assert (limits["cpus"], limits["memory"]) == ("4", "4g")
+    assert ":?" in services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+
+
+def test_dagster_instance_config():
+    instance = yaml.safe_load((PROJECT_DIR / "dagster.yaml").read_text())
+    for key in ("run_storage", "event_log_storage", "schedule_storage"):
+        assert instance[key]["module"].startswith("dagster_postgres")
+    assert instance["run_launcher"]["class"] == "DefaultRunLauncher"
+    assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    workspace = yaml.safe_load((PROJECT_DIR / "workspace.yaml").read_text())
+    grpc = workspace["load_from"][0]["grpc_server"]
+    assert (grpc["host"], grpc["port"]) == ("dagster-code", 4000)
+
+
+def test_dagster_instance_config_is_valid_for_the_pinned_dagster(monkeypatch, tmp_path):
+    from dagster._core.instance.config import dagster_instance_config
+
+    for var in ("HOST", "USER", "PASSWORD", "DB"):
+        monkeypatch.setenv(f"DAGSTER_POSTGRES_{var}", "x")
+    (tmp_path / "dagster.yaml").write_text((PROJECT_DIR / "dagster.yaml").read_text())
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+
+
+def test_dockerfile_is_multistage_pinned_and_non_root():
+    text = (PROJECT_DIR / "Dockerfile").read_text()
+    assert re.search(r"ARG PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm", text)
+    assert len(re.findall(r"^FROM ", text, re.M)) >= 3
+    assert text.index("requirements.lock") < text.index("COPY --chown=dagster:dagster lakehouse")
+    assert "--require-hashes" in text
+    assert re.search(r"^USER dagster", text, re.M)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_env_files_are_complete_and_consistent(env):
+    example = parse_env_file(PROJECT_DIR / ".env.example")
+    values = parse_env_file(PROJECT_DIR / f".env.{env}")
+    assert set(values) == set(example), "every .env.<env> sets exactly the documented keys"
+    assert values["LAKEHOUSE_ENVIRONMENT"] == env
+    assert values["LAKEHOUSE_ACCESS_LEVEL"] in {"admin", "reader"}
+    assert values["LAKEHOUSE_ALERTING_ENABLED"] in {"true", "false"}
+    assert values["ICEBERG_CATALOG_URI"].endswith("/iceberg/main")
+    assert re.match(r"^(s3|gs)://", values["ICEBERG_WAREHOUSE"])
+    settings = Settings.from_env(values)
+    assert settings.catalog_type == "rest"
+    expected = {"dev": ("admin", False), "staging": ("reader", True), "prod": ("reader", True)}
+    assert (settings.access_level, settings.alerting_enabled) == expected[env]
+
+
+def test_no_secret_values_are_committed():
+    secret_names = (
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "ALERT_SLACK_WEBHOOK_URL",
+        "DAGSTER_POSTGRES_PASSWORD",
+    )
+    for env in (*ENVS, "example"):
+        values = parse_env_file(PROJECT_DIR / f".env.{env}")
+        for name in secret_names:
+            assert not values.get(name), f"{name} has a value in .env.{env}"
+        text = (PROJECT_DIR / f".env.{env}").read_text()
+        assert "hooks.slack.com/services/" not in text
+
+
+def test_every_variable_the_code_reads_is_documented():
+    source = (PROJECT_DIR / "lakehouse" / "config.py").read_text()
+    read = set(re.findall(r'(?:required|optional|env\.get)\("([A-Z0-9_]+)"', source))
+    documented = (PROJECT_DIR / ".env.example").read_text()
+    assert read, "config.py reads variables"
+    missing = {name for name in read if name not in documented}
+    assert not missing
