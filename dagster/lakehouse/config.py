@@ -73,6 +73,7 @@ class Settings:
     warehouse: str
     catalog_type: str
     catalog_name: str = "lakehouse"
+    catalog_warehouse: str | None = None
     namespace: str = "lakehouse"
     s3_endpoint: str | None = None
     s3_region: str = "us-east-1"
@@ -89,10 +90,15 @@ class Settings:
 
     def catalog_properties(self) -> dict[str, str]:
         """pyiceberg catalog properties; credentials come from the default AWS chain."""
-        props: dict[str, str] = {"uri": self.catalog_uri, "warehouse": self.warehouse}
+        props: dict[str, str] = {"uri": self.catalog_uri}
         if self.catalog_type == "rest":
+            # A REST catalog (Nessie) owns the location: clients name its warehouse, or
+            # get the server default; ICEBERG_WAREHOUSE documents where that lives.
             props["type"] = "rest"
+            if self.catalog_warehouse:
+                props["warehouse"] = self.catalog_warehouse
         else:
+            props["warehouse"] = self.warehouse
             props["type"] = "sql"
             props["init_catalog_tables"] = "true"
         if self.s3_endpoint:
@@ -142,6 +148,7 @@ class Settings:
             warehouse=required("ICEBERG_WAREHOUSE"),
             catalog_type=catalog_type,
             catalog_name=optional("ICEBERG_CATALOG_NAME") or "lakehouse",
+            catalog_warehouse=optional("ICEBERG_CATALOG_WAREHOUSE"),
             namespace=optional("ICEBERG_NAMESPACE") or "lakehouse",
             s3_endpoint=optional("S3_ENDPOINT_URL"),
             s3_region=optional("AWS_REGION") or "us-east-1",

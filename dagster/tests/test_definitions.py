@@ -88,10 +88,12 @@ def test_rest_catalog_properties():
             "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse",
             "S3_ENDPOINT_URL": "http://s3:8333",
             "S3_PATH_STYLE": "true",
+            "ICEBERG_CATALOG_WAREHOUSE": "warehouse",
         }
     )
     props = settings.catalog_properties()
     assert props["type"] == "rest" and props["uri"].endswith("/iceberg/main")
     assert props["s3.endpoint"] == "http://s3:8333"
+    assert props["warehouse"] == "warehouse"  # the Nessie warehouse name, not the s3 URI
     assert settings.access_level == "reader"  # least privilege by default
     assert not settings.alerting_enabled

@@ -27,6 +27,7 @@ class IcebergResource(ConfigurableResource):
     warehouse: str
     catalog_type: str
     catalog_name: str = "lakehouse"
+    catalog_warehouse: str | None = None
     namespace: str = "lakehouse"
     s3_endpoint: str | None = None
     s3_region: str = "us-east-1"
@@ -43,6 +44,7 @@ class IcebergResource(ConfigurableResource):
             warehouse=settings.warehouse,
             catalog_type=settings.catalog_type,
             catalog_name=settings.catalog_name,
+            catalog_warehouse=settings.catalog_warehouse,
             namespace=settings.namespace,
             s3_endpoint=settings.s3_endpoint,
             s3_region=settings.s3_region,
@@ -60,6 +62,7 @@ class IcebergResource(ConfigurableResource):
             warehouse=self.warehouse,
             catalog_type=self.catalog_type,
             catalog_name=self.catalog_name,
+            catalog_warehouse=self.catalog_warehouse,
             namespace=self.namespace,
             s3_endpoint=self.s3_endpoint,
             s3_region=self.s3_region,
