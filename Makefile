@@ -38,8 +38,19 @@ lint-terraform:
 lint-workflows:
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) -color=false
 
+# Where a local provider mirror exists (providers cannot be downloaded on our
+# machines), tests/infra also runs `terraform test` of aws/ against it.
+TF_PLUGIN_MIRROR ?= /opt/tf-plugins
+
 test-go:
-	$(GO) test ./...
+	@if [ -z "$${INFRA_TF_CLI_CONFIG_FILE:-}" ] && [ -d "$(TF_PLUGIN_MIRROR)" ]; then \
+	  cfg=$$(mktemp); trap 'rm -f "$$cfg"' EXIT; \
+	  providers=$$(cd "$(TF_PLUGIN_MIRROR)" && find . -mindepth 3 -maxdepth 3 -type d | sed 's|^\./||; s|.*|"&"|' | paste -sd, -); \
+	  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = [%s]\n  }\n  direct {\n    exclude = [%s]\n  }\n}\n' \
+	    "$(TF_PLUGIN_MIRROR)" "$$providers" "$$providers" > "$$cfg"; \
+	  export INFRA_TF_CLI_CONFIG_FILE="$$cfg"; echo "test-go: terraform providers from the mirror $(TF_PLUGIN_MIRROR): $$providers"; \
+	  $(GO) test ./...; \
+	else $(GO) test ./...; fi
 
 # Compiles, vets and tests .dagger against the published Dagger Go SDK with a
 # fake engine; see tools/modharness.
