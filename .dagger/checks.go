@@ -15,7 +15,8 @@ const gofmtCheck = `unformatted=$(gofmt -l .); if [ -n "$unformatted" ]; then ec
 
 // Lint runs every formatter and linter the repository uses: gofmt and go
 // vet, terraform fmt on the Terraform roots, ruff on the Dagster project and
-// actionlint on the GitHub workflows. Linters run in parallel.
+// actionlint on the GitHub workflows. Linters run in parallel; a part of the
+// repository that is absent is skipped.
 // +check
 func (m *Lakehouse) Lint(ctx context.Context) error {
 	linters := map[string]*dagger.Container{
@@ -41,6 +42,11 @@ func (m *Lakehouse) Lint(ctx context.Context) error {
 	} else if ok {
 		linters["actionlint"] = m.actionlint()
 	}
+	if ok, err := m.hasPath(ctx, "dagster"); err != nil {
+		return err
+	} else if ok {
+		linters["ruff"] = m.ruff()
+	}
 	return runAll(ctx, linters)
 }
 
@@ -65,7 +71,8 @@ func (m *Lakehouse) actionlint() *dagger.Container {
 }
 
 // Test runs every test suite: the Go packages (with the pinned terraform
-// binary, so host tests exercise the real CLI) and the module harness.
+// binary, so host tests exercise the real CLI), the module harness and the
+// Dagster project's pytest suite.
 // +check
 func (m *Lakehouse) Test(ctx context.Context) error {
 	suites := map[string]*dagger.Container{
@@ -74,6 +81,11 @@ func (m *Lakehouse) Test(ctx context.Context) error {
 			WithExec([]string{"go", "test", "./..."}),
 		"module harness": m.goSource().
 			WithExec([]string{"go", "run", "./tools/modharness", "test"}),
+	}
+	if ok, err := m.hasPath(ctx, "dagster"); err != nil {
+		return err
+	} else if ok {
+		suites["pytest"] = m.pytest()
 	}
 	return runAll(ctx, suites)
 }

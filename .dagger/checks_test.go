@@ -10,14 +10,23 @@ import (
 )
 
 func TestLintRunsEveryLinterInPinnedImages(t *testing.T) {
-	m, eng := newModule(t, "aws/", "gcp/", "environments/", ".github/", "go.mod")
+	m, eng := newModule(t, "aws/", "gcp/", "environments/", ".github/", "dagster/", "go.mod")
 	require.NoError(t, m.Lint(t.Context()))
 
 	def := images.Defaults()
 	for _, ref := range eng.Images() {
 		requirePinned(t, ref)
 	}
-	assert.ElementsMatch(t, []string{def.Go, def.Terraform, def.Actionlint}, eng.Images())
+	assert.ElementsMatch(t, []string{def.Go, def.Terraform, def.Actionlint, def.Python}, eng.Images())
+
+	ruff := eng.ContainerFrom(def.Python)
+	assert.Equal(t, []string{
+		"python -m venv /opt/venv",
+		"/opt/venv/bin/pip install --no-input --no-deps --require-hashes -r /tmp/locks/requirements-dev.lock",
+		"/opt/venv/bin/pip check",
+		"/opt/venv/bin/ruff check .",
+		"/opt/venv/bin/ruff format --check .",
+	}, ruff.ExecLines())
 
 	golang := eng.ContainerFrom(def.Go)
 	assert.Equal(t, []string{
@@ -110,4 +119,26 @@ func TestUnpinnedImageOverrideIsRefused(t *testing.T) {
 	require.ErrorContains(t, err, "neither tag nor digest")
 	_, err = New(dag.Directory(), "golang:latest", "", "", "", "")
 	require.ErrorContains(t, err, ":latest")
+}
+
+func TestPythonDependenciesInstallFromTheLockFileBeforeTheSource(t *testing.T) {
+	m, eng := newModule(t, "dagster/")
+	require.NoError(t, m.Test(t.Context()))
+	py := eng.ContainerFrom(images.Defaults().Python)
+
+	assert.Equal(t, "iceberg-lakehouse-pip", py.Caches()["/root/.cache/pip"].Key)
+	assert.Contains(t, py.FileMounts()["/tmp/locks/requirements-dev.lock"], "requirements-dev.lock")
+	assert.Contains(t, py.FileMounts()["/tmp/locks/requirements-soda.lock"], "requirements-soda.lock")
+	lock := stepIndex(py, "withFile", "path", "/tmp/locks/requirements-dev.lock")
+	install := stepIndex(py, "withExec", "args", "/opt/venv/bin/pip")
+	source := stepIndex(py, "withDirectory", "path", "/src/dagster")
+	require.True(t, lock >= 0 && install >= 0 && source >= 0, py.String())
+	assert.Less(t, lock, install)
+	assert.Less(t, install, source, "a source edit must not reinstall dependencies")
+
+	lines := py.ExecLines()
+	assert.Equal(t, "/opt/venv/bin/python -m pytest -p no:cacheprovider", lines[len(lines)-1])
+	assert.Contains(t, lines, "/opt/venv-soda/bin/pip install --no-input --no-deps --require-hashes -r /tmp/locks/requirements-soda.lock")
+	assert.Equal(t, "/opt/venv-soda/bin/python", py.Env()["LAKEHOUSE_SODA_PYTHON"])
+	assert.Equal(t, "1", py.Env()["LAKEHOUSE_REQUIRE_SODA"], "the gate tests must not skip Soda")
 }
