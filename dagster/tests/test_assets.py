@@ -94,3 +94,18 @@ def test_customer_features_derived_from_events_and_dim(lake):
         assert str(by_id[cid]["feature_date"]) == DAYS[-1]
     revenue = sum(float(a) for a in events.column("amount").to_pylist() if a is not None)
     assert abs(sum(r["revenue_7d"] for r in by_id.values()) - revenue) < 0.01
+
+
+def test_blocking_asset_checks_pass(lake):
+    evaluations = [
+        evaluation
+        for result in lake["results"].values()
+        for evaluation in result.get_asset_check_evaluations()
+    ]
+    names = {e.check_name for e in evaluations}
+    assert names == {
+        "event_ids_unique_in_partition",
+        "events_inside_partition_window",
+        "one_current_version_per_customer",
+    }
+    assert all(e.passed for e in evaluations)

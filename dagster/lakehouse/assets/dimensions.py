@@ -1,6 +1,15 @@
+from collections import Counter
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext, Config, MaterializeResult, RetryPolicy, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Config,
+    MaterializeResult,
+    RetryPolicy,
+    asset,
+)
 
 from lakehouse.resources.iceberg import IcebergResource
 from lakehouse.synthetic import customer_snapshot
@@ -20,6 +29,13 @@ class DimensionConfig(Config):
     description=CUSTOMER_DIM.description,
     retry_policy=RetryPolicy(max_retries=2, delay=30),
     tags={"domain": "master-data", "pii": "true", "pattern": "scd-type2"},
+    check_specs=[
+        AssetCheckSpec(
+            "one_current_version_per_customer",
+            asset=["lakehouse", CUSTOMER_DIM.name],
+            blocking=True,
+        )
+    ],
 )
 def customer_dim(
     context: AssetExecutionContext, config: DimensionConfig, iceberg: IcebergResource
@@ -29,12 +45,23 @@ def customer_dim(
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
     snapshot = customer_snapshot(as_of.date(), iceberg.customers)
-    _table, stats, total = iceberg.merge_dimension(CUSTOMER_DIM.name, snapshot, as_of)
+    table, stats, total = iceberg.merge_dimension(CUSTOMER_DIM.name, snapshot, as_of)
     context.log.info(f"SCD2 merge as of {as_of.isoformat()}: {stats}")
+    current = table.scan(
+        row_filter="is_current = true", selected_fields=("customer_id",)
+    ).to_arrow()
+    several = sum(n > 1 for n in Counter(current.column("customer_id").to_pylist()).values())
     return MaterializeResult(
+        check_results=[
+            AssetCheckResult(
+                check_name="one_current_version_per_customer",
+                passed=several == 0,
+                metadata={"customers_with_several_current_rows": several},
+            )
+        ],
         metadata={
             "dagster/row_count": total,
             "as_of": as_of.isoformat(),
             **{f"scd2_{k}": v for k, v in stats.items()},
-        }
+        },
     )

@@ -1,6 +1,9 @@
 from datetime import UTC, date, datetime, timedelta
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     Backoff,
     MaterializeResult,
@@ -26,6 +29,14 @@ from lakehouse.tables import EVENT_STREAM
     retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
     tags={"domain": "analytics", "pii": "true"},
     op_tags={"dagster/max_runtime": 3600},
+    check_specs=[
+        AssetCheckSpec(
+            "event_ids_unique_in_partition", asset=["lakehouse", EVENT_STREAM.name], blocking=True
+        ),
+        AssetCheckSpec(
+            "events_inside_partition_window", asset=["lakehouse", EVENT_STREAM.name], blocking=True
+        ),
+    ],
 )
 def event_stream(context: AssetExecutionContext, iceberg: IcebergResource) -> MaterializeResult:
     """Ingest one UTC day of events; re-runs replace that day only (idempotent)."""
@@ -38,12 +49,28 @@ def event_stream(context: AssetExecutionContext, iceberg: IcebergResource) -> Ma
     )
     table = iceberg.overwrite(EVENT_STREAM.name, rows, where)
     snapshot = table.current_snapshot()
+    duplicates = len(rows) - len({r["event_id"] for r in rows})
+    outside = sum(not (start <= r["event_ts"] < end) for r in rows)
     return MaterializeResult(
+        check_results=[
+            AssetCheckResult(
+                check_name="event_ids_unique_in_partition",
+                passed=duplicates == 0,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"duplicates": duplicates},
+            ),
+            AssetCheckResult(
+                check_name="events_inside_partition_window",
+                passed=outside == 0,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"outside_window": outside},
+            ),
+        ],
         metadata={
             "dagster/row_count": len(rows),
             "partition_day": day.isoformat(),
             "iceberg_table": ".".join(EVENT_STREAM.identifier(iceberg.namespace)),
             "snapshot_id": str(snapshot.snapshot_id) if snapshot else "",
             "pii_columns": MetadataValue.json(list(EVENT_STREAM.pii_columns)),
-        }
+        },
     )
