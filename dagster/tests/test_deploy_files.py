@@ -184,3 +184,13 @@ def test_every_variable_the_code_reads_is_documented():
     assert read, "config.py reads variables"
     missing = {name for name in read if name not in documented}
     assert not missing
+
+
+def test_postgres_driver_for_dagster_storage_is_installed():
+    """dagster-postgres builds postgresql:// URLs; SQLAlchemy must resolve them to an
+    installed driver (SQLAlchemy 2.1 would pick psycopg 3, which is not installed)."""
+    import sqlalchemy
+    from dagster_postgres.utils import get_conn_string
+
+    engine = sqlalchemy.create_engine(get_conn_string("u", "p", "127.0.0.1", "dagster", "5432"))
+    assert engine.dialect.driver == "psycopg2"
