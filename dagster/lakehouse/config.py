@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ENVIRONMENTS = ("dev", "staging", "prod", "test", "local")
@@ -82,7 +82,6 @@ class Settings:
     sns_topic_arn: str | None = None
     events_per_day: int = 400
     customers: int = 60
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def masks_pii(self) -> bool:
