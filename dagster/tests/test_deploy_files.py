@@ -105,7 +105,7 @@ def test_prod_overlay_really_removes_mounts_and_ports():
     for name in DAGSTER_SERVICES:
         volumes = services[name]["volumes"]
         assert isinstance(volumes, Tagged) and volumes.tag in {"!reset", "!override"}
-        assert volumes.value == []
+        assert not [v for v in volumes.value if v.startswith((".", "/", "~"))], "bind mount"
         assert services[name]["restart"] == "always"
     for name, svc in services.items():
         if "ports" in BASE["services"].get(name, {}):
