@@ -156,6 +156,7 @@ def test_env_files_are_complete_and_consistent(env):
     assert values["LAKEHOUSE_ALERTING_ENABLED"] in {"true", "false"}
     assert values["ICEBERG_CATALOG_URI"].endswith("/iceberg/main")
     assert re.match(r"^(s3|gs)://", values["ICEBERG_WAREHOUSE"])
+    assert values["ICEBERG_WAREHOUSE"].startswith(f"s3://{values['LAKEHOUSE_S3_BUCKET']}/")
     settings = Settings.from_env(values)
     assert settings.catalog_type == "rest"
     expected = {"dev": ("admin", False), "staging": ("reader", True), "prod": ("reader", True)}
