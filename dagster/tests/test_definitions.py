@@ -97,3 +97,23 @@ def test_rest_catalog_properties():
     assert props["warehouse"] == "warehouse"  # the Nessie warehouse name, not the s3 URI
     assert settings.access_level == "reader"  # least privilege by default
     assert not settings.alerting_enabled
+
+
+@pytest.mark.parametrize(
+    ("environment", "running"), [("dev", False), ("staging", True), ("prod", True)]
+)
+def test_definitions_load_from_each_env_file(environment, running):
+    """The committed .env.<env> files load as-is (no catalog connection at load time)."""
+    from dagster import DefaultScheduleStatus, DefaultSensorStatus
+
+    defs = build_definitions(Settings.for_environment(environment, environ={}))
+    repo = defs.get_repository_def()
+    sensors = {s.name: s.default_status for s in repo.sensor_defs}
+    expected = DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
+    assert sensors["run_failure_alert"] == expected  # alerting on in staging/prod only
+    schedule_status = {s.default_status for s in repo.schedule_defs}
+    assert schedule_status == {
+        DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED
+    }
+    resource = defs.resources["iceberg"]
+    assert resource.access_level == ("admin" if environment == "dev" else "reader")
