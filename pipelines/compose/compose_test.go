@@ -1,0 +1,142 @@
+package compose
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const dagsterDir = "../../dagster"
+
+var dagsterServices = []string{"dagster-code", "dagster-webserver", "dagster-daemon"}
+
+// environments lists the committed .env.<env> files (not .env.example).
+func environments(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dagsterDir, ".env.*"))
+	require.NoError(t, err)
+	var envs []string
+	for _, f := range files {
+		if env := strings.TrimPrefix(filepath.Base(f), ".env."); env != "example" {
+			envs = append(envs, env)
+		}
+	}
+	if len(envs) == 0 {
+		t.Skip("no dagster/.env.<env> files in this checkout")
+	}
+	sort.Strings(envs)
+	return envs
+}
+
+// load reads one environment's stack as its README command runs it, with the
+// prod secret a deploy injects.
+func load(t *testing.T, dir, env string) *types.Project {
+	t.Helper()
+	p, err := Load(t.Context(), dir, ".env."+env, "lakehouse-"+env, Files(env),
+		map[string]string{"DAGSTER_POSTGRES_PASSWORD": "injected-at-deploy"})
+	require.NoError(t, err)
+	return p
+}
+
+func TestEnvironmentsRunSideBySideWithoutCollisions(t *testing.T) {
+	hostPorts := map[string]string{}
+	for _, env := range environments(t) {
+		p := load(t, dagsterDir, env)
+		for name, svc := range p.Services {
+			assert.Empty(t, svc.ContainerName, "%s/%s: a fixed container_name collides between projects", env, name)
+			for _, port := range svc.Ports {
+				key := port.HostIP + ":" + port.Published
+				other, taken := hostPorts[key]
+				assert.False(t, taken, "%s/%s publishes %s, already used by %s", env, name, key, other)
+				hostPorts[key] = env + "/" + name
+			}
+		}
+		for key, vol := range p.Volumes {
+			assert.False(t, bool(vol.External), "%s: volume %s is external and shared between projects", env, key)
+			assert.True(t, strings.HasPrefix(vol.Name, "lakehouse-"+env+"_"), "%s: volume %s is named %q, not scoped to the project", env, key, vol.Name)
+		}
+	}
+}
+
+func TestProdOverlayRemovesSourceMountsAndPublishedPorts(t *testing.T) {
+	environments(t)
+	p := load(t, dagsterDir, "prod")
+	for _, name := range dagsterServices {
+		svc, ok := p.Services[name]
+		require.True(t, ok, "prod has no %s", name)
+		for _, v := range svc.Volumes {
+			assert.NotEqual(t, types.VolumeTypeBind, v.Type, "prod %s still bind-mounts %s", name, v.Source)
+		}
+		assert.Equal(t, "always", svc.Restart, name)
+	}
+	for name, svc := range p.Services {
+		assert.Empty(t, svc.Ports, "prod %s publishes ports; put a reverse proxy in front instead", name)
+	}
+	web := p.Services["dagster-webserver"]
+	require.NotNil(t, web.Deploy)
+	require.NotNil(t, web.Deploy.Resources.Limits)
+	assert.Equal(t, types.NanoCPUs(4), web.Deploy.Resources.Limits.NanoCPUs)
+	assert.Equal(t, types.UnitBytes(4<<30), web.Deploy.Resources.Limits.MemoryBytes)
+}
+
+func TestDevMountsTheSourceAndPublishesTheUI(t *testing.T) {
+	environments(t)
+	p := load(t, dagsterDir, "dev")
+	web := p.Services["dagster-webserver"]
+	var bind bool
+	for _, v := range web.Volumes {
+		bind = bind || (v.Type == types.VolumeTypeBind && strings.HasSuffix(v.Source, filepath.Join("dagster", "lakehouse")))
+	}
+	assert.True(t, bind, "dev runs the live source")
+	require.NotEmpty(t, web.Ports)
+	assert.Equal(t, "3000", web.Ports[0].Published)
+	assert.Contains(t, p.Services, "nessie", "dev runs the local catalog (COMPOSE_PROFILES=local-stack)")
+}
+
+func TestProdRefusesToStartWithoutThePostgresSecret(t *testing.T) {
+	environments(t)
+	_, err := Load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", Files("prod"), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DAGSTER_POSTGRES_PASSWORD")
+}
+
+// The guide passes variables with --env-file; a missing .env must not matter
+// and a stray .env must not be read when --env-file is given.
+func TestNoServiceDependsOnADotEnvFile(t *testing.T) {
+	environments(t)
+	dir := t.TempDir()
+	stack, err := filepath.Glob(filepath.Join(dagsterDir, "docker-compose*.yaml"))
+	require.NoError(t, err)
+	envFiles, err := filepath.Glob(filepath.Join(dagsterDir, ".env.*"))
+	require.NoError(t, err)
+	for _, f := range append(stack, envFiles...) {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), raw, 0o600))
+	}
+	p := load(t, dir, "dev")
+	for name, svc := range p.Services {
+		assert.Empty(t, svc.EnvFiles, "%s reads an env_file", name)
+	}
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".env"), []byte("LAKEHOUSE_ACCESS_LEVEL=admin\nDAGSTER_WEBSERVER_PORT=9999\n"), 0o600))
+	prod := load(t, dir, "prod")
+	assert.Equal(t, "reader", *prod.Services["dagster-webserver"].Environment["LAKEHOUSE_ACCESS_LEVEL"],
+		"--env-file .env.prod wins; a stray .env is ignored")
+}
+
+func TestEveryEnvironmentNamesItselfAndItsAccessLevel(t *testing.T) {
+	for _, env := range environments(t) {
+		p := load(t, dagsterDir, env)
+		code := p.Services["dagster-code"].Environment
+		require.NotNil(t, code["LAKEHOUSE_ENVIRONMENT"], env)
+		assert.Equal(t, env, *code["LAKEHOUSE_ENVIRONMENT"])
+		assert.Contains(t, []string{"admin", "reader"}, *code["LAKEHOUSE_ACCESS_LEVEL"])
+	}
+}
