@@ -35,8 +35,10 @@ lint-terraform:
 	  command -v $(TERRAFORM) >/dev/null || { echo "terraform not found: install Terraform >= 1.10 (see README)"; exit 1; }; \
 	  for d in $$dirs; do $(TERRAFORM) fmt -check -recursive -diff $$d; done
 
+# Workflow files are named explicitly: without arguments actionlint needs a
+# .git directory to find them (a tarball or a container has none).
 lint-workflows:
-	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) -color=false
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) -color=false $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 
 # Where a local provider mirror exists (providers cannot be downloaded on our
 # machines), tests/infra also runs `terraform test` of aws/ against it.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -40,7 +41,11 @@ func (m *Lakehouse) Lint(ctx context.Context) error {
 	if ok, err := m.hasPath(ctx, ".github"); err != nil {
 		return err
 	} else if ok {
-		linters["actionlint"] = m.actionlint()
+		ctr, err := m.actionlint(ctx)
+		if err != nil {
+			return err
+		}
+		linters["actionlint"] = ctr
 	}
 	if ok, err := m.hasPath(ctx, "dagster"); err != nil {
 		return err
@@ -62,12 +67,25 @@ func (m *Lakehouse) terraformFmt(dirs []string) *dagger.Container {
 	return ctr
 }
 
-func (m *Lakehouse) actionlint() *dagger.Container {
+// actionlint names the workflow files: without arguments it looks for the
+// repository through .git, which the module's source leaves out.
+func (m *Lakehouse) actionlint(ctx context.Context) (*dagger.Container, error) {
+	const dir = ".github/workflows"
+	entries, err := m.Source.Directory(dir).Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	args := []string{"-color=false"}
+	for _, name := range entries {
+		if strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml") {
+			args = append(args, dir+"/"+name)
+		}
+	}
 	return dag.Container().
 		From(m.ActionlintImage).
 		WithDirectory(srcPath, m.Source, dagger.ContainerWithDirectoryOpts{Include: []string{".github/**"}}).
 		WithWorkdir(srcPath).
-		WithExec([]string{"-color=false"}, dagger.ContainerWithExecOpts{UseEntrypoint: true})
+		WithExec(args, dagger.ContainerWithExecOpts{UseEntrypoint: true}), nil
 }
 
 // Test runs every test suite: the Go packages (with the pinned terraform
