@@ -11,15 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// copyRepo copies what the module and its tests need (dagger.json, the root
+// copyRepo copies what the module and its tests read (dagger.json, the root
 // module, the module source without engine-generated files, the Terraform
-// roots and environments) to a temp dir.
+// roots, environments, workflows and the Dagster project without its
+// virtualenvs) to a temp dir.
 func copyRepo(t *testing.T) string {
 	t.Helper()
 	root, err := findRoot(".")
 	require.NoError(t, err)
 	dst := t.TempDir()
-	for _, rel := range []string{"dagger.json", "go.mod", "go.sum", "pipelines", ".dagger", "environments", "aws", "gcp"} {
+	for _, rel := range []string{"dagger.json", "go.mod", "go.sum", "pipelines", ".dagger", "environments", "aws", "gcp", ".github", "dagster"} {
 		src := filepath.Join(root, rel)
 		if _, err := os.Stat(src); os.IsNotExist(err) {
 			continue
@@ -30,7 +31,8 @@ func copyRepo(t *testing.T) string {
 			}
 			r, _ := filepath.Rel(root, path)
 			if d.IsDir() {
-				if r == filepath.Join(".dagger", "internal", "dagger") {
+				if r == filepath.Join(".dagger", "internal", "dagger") || strings.HasPrefix(d.Name(), ".venv") ||
+					d.Name() == "__pycache__" || d.Name() == ".soda" || d.Name() == ".terraform" {
 					return filepath.SkipDir
 				}
 				return os.MkdirAll(filepath.Join(dst, r), 0o755)
