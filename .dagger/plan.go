@@ -46,11 +46,12 @@ func (m *Lakehouse) Plan(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud root: aws or gcp.
+	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
+	// is a flag of the dagger CLI itself.)
 	// +default="aws"
-	cloud string,
+	cloudProvider string,
 ) (*Plan, error) {
-	t, err := m.target(ctx, env, cloud)
+	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return nil, err
 	}
@@ -111,16 +112,17 @@ func (m *Lakehouse) ApplyPlanFile(
 	ctx context.Context,
 	// The environment the plan was made for.
 	env string,
-	// The cloud root: aws or gcp.
+	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
+	// is a flag of the dagger CLI itself.)
 	// +default="aws"
-	cloud string,
+	cloudProvider string,
 	// The saved plan file.
 	planFile *dagger.File,
 	// Resource addresses whose delete or replace this run may apply.
 	// +optional
 	allowDestroy []string,
 ) (string, error) {
-	t, err := m.target(ctx, env, cloud)
+	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
 	}
@@ -178,14 +180,15 @@ func (m *Lakehouse) Apply(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud root: aws or gcp.
+	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
+	// is a flag of the dagger CLI itself.)
 	// +default="aws"
-	cloud string,
+	cloudProvider string,
 	// Resource addresses whose delete or replace this run may apply.
 	// +optional
 	allowDestroy []string,
 ) (string, error) {
-	p, err := m.Plan(ctx, env, cloud)
+	p, err := m.Plan(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
 	}
@@ -201,14 +204,15 @@ func (m *Lakehouse) Drift(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud root: aws or gcp.
+	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
+	// is a flag of the dagger CLI itself.)
 	// +default="aws"
-	cloud string,
+	cloudProvider string,
 	// Return an error when drift is found.
 	// +optional
 	failOnDrift bool,
 ) (string, error) {
-	t, err := m.target(ctx, env, cloud)
+	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
 	}
@@ -244,11 +248,12 @@ func (m *Lakehouse) Output(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud root: aws or gcp.
+	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
+	// is a flag of the dagger CLI itself.)
 	// +default="aws"
-	cloud string,
+	cloudProvider string,
 ) (string, error) {
-	t, err := m.target(ctx, env, cloud)
+	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
 	}
@@ -282,9 +287,10 @@ func (m *Lakehouse) Unlock(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud root: aws or gcp.
+	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
+	// is a flag of the dagger CLI itself.)
 	// +default="aws"
-	cloud string,
+	cloudProvider string,
 	// The lock ID terraform printed (e.g. 4d5c0c86-…).
 	lockID string,
 ) (string, error) {
@@ -292,7 +298,7 @@ func (m *Lakehouse) Unlock(
 	if lockID == "" || strings.HasPrefix(lockID, "-") || strings.ContainsAny(lockID, " \t\n") {
 		return "", fmt.Errorf("unlock: lock ID %q is not an ID; copy the ID: line of terraform's \"Error acquiring the state lock\" message", lockID)
 	}
-	t, err := m.target(ctx, env, cloud)
+	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
 	}

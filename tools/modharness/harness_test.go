@@ -66,6 +66,16 @@ func editFile(t *testing.T, path, old, new string) {
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(raw), old, new, 1)), 0o644))
 }
 
+// The CLI names flags with strcase; these are the spellings our arguments use.
+func TestCLINameFollowsTheCLIsKebabCase(t *testing.T) {
+	for goName, want := range map[string]string{
+		"cloud": "cloud", "lockID": "lock-id", "allowDestroy": "allow-destroy",
+		"failOnDrift": "fail-on-drift", "registryMirror": "registry-mirror", "dotShowInternal": "dot-show-internal",
+	} {
+		require.Equal(t, want, cliName(goName), goName)
+	}
+}
+
 func TestHarnessPassesTheModuleAsCommitted(t *testing.T) {
 	root := copyRepo(t)
 	out, err := runHarness(t, root, "-count=1")
@@ -116,6 +126,22 @@ func TestHarnessFailsWhenModuleCodeMisusesTheSDK(t *testing.T) {
 					"func leak(ctx context.Context, s *dagger.Secret) string { v, _ := s.Plaintext(ctx); return v }", "context")
 			},
 			want: "leak.go:8: Secret.Plaintext",
+		},
+		{
+			name: "an argument named like a dagger call flag",
+			mutate: func(t *testing.T, dir string) {
+				writeModuleFile(t, dir, "flag.go",
+					"func (m *Lakehouse) Regions(ctx context.Context, env string, cloud string) string { return env + cloud }", "context")
+			},
+			want: "flag.go:8: argument cloud of Regions becomes --cloud",
+		},
+		{
+			name: "a constructor-style camelCase argument that kebabs into a flag",
+			mutate: func(t *testing.T, dir string) {
+				writeModuleFile(t, dir, "flag.go",
+					"func (m *Lakehouse) Probe(dotOutput string) string { return dotOutput }")
+			},
+			want: "argument dotOutput of Probe becomes --dot-output",
 		},
 	}
 	for _, tc := range cases {

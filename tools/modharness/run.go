@@ -153,6 +153,11 @@ func Run(opts Options) error {
 	} else if len(problems) > 0 {
 		return fmt.Errorf("module code uses APIs that do not work inside a Dagger module:\n  %s", strings.Join(problems, "\n  "))
 	}
+	if problems, err := FlagCollisions(mod.Dir); err != nil {
+		return err
+	} else if len(problems) > 0 {
+		return fmt.Errorf("module arguments collide with dagger call's own flags:\n  %s", strings.Join(problems, "\n  "))
+	}
 	tmp, err := os.MkdirTemp("", "modharness-")
 	if err != nil {
 		return err
