@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -29,4 +30,21 @@ func (m *Lakehouse) environments(ctx context.Context) (*environment.Catalog, err
 		files[path.Join(environment.Dir, name)] = []byte(contents)
 	}
 	return environment.NewCatalog(files)
+}
+
+// Environments prints the environment catalog as JSON: `names` (the usable
+// environments, what workflows build their job matrix from), each
+// environment's files, and `invalid` files with the reason. An invalid file
+// is reported here and fails the lint and test checks, but never blocks the
+// other environments.
+func (m *Lakehouse) Environments(ctx context.Context) (string, error) {
+	catalog, err := m.environments(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := json.MarshalIndent(catalog.Listing(), "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("environments: %w", err)
+	}
+	return string(out) + "\n", nil
 }

@@ -54,9 +54,23 @@ func (e Env) TfvarsFile() string { return path.Join(Dir, e.name+".tfvars") }
 // EnvFile returns the repository-relative runtime config path, e.g. "dagster/.env.dev".
 func (e Env) EnvFile() string { return path.Join("dagster", ".env."+e.name) }
 
-// Catalog is the set of environments found in a repository.
+// Catalog is the set of environments found in a repository. A file that
+// does not describe a valid environment is kept aside as Invalid rather than
+// failing the whole catalog: one broken file must not stop plan, drift or
+// apply of the other environments. Checks use Err to fail on it.
 type Catalog struct {
-	envs []Env // sorted by name
+	envs    []Env     // sorted by name
+	invalid []Invalid // sorted by file
+}
+
+// Invalid is a tfvars file that does not describe a usable environment.
+type Invalid struct {
+	// File is the repository-relative path, e.g. "environments/qa.tfvars".
+	File string
+	// Name is the file stem: the environment the file was meant to define.
+	Name string
+	// Err says what is wrong, with the file and line.
+	Err error
 }
 
 // Discover reads environments/*.tfvars from fsys (rooted at the repository
@@ -80,7 +94,8 @@ func Discover(fsys fs.FS) (*Catalog, error) {
 // NewCatalog validates tfvars files given as contents keyed by their
 // repository-relative path ("environments/dev.tfvars"); it is Discover for
 // callers that already hold the bytes. Paths outside environments/ or not
-// ending in .tfvars are ignored.
+// ending in .tfvars are ignored. It fails only when there is no tfvars file
+// at all; invalid files are reported by Invalid and Err.
 func NewCatalog(files map[string][]byte) (*Catalog, error) {
 	paths := make([]string, 0, len(files))
 	for p := range files {
@@ -90,22 +105,31 @@ func NewCatalog(files map[string][]byte) (*Catalog, error) {
 	}
 	sort.Strings(paths)
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("no environments found: add %s/<name>.tfvars (copy %s/dev.tfvars and set environment = \"<name>\")", Dir, Dir)
+		return nil, fmt.Errorf("no environments found: add %s/<name>.tfvars with project_name = \"...\" and environment = \"<name>\" (see %s/README.md for every variable)", Dir, Dir)
 	}
-	var errs []error
 	c := &Catalog{}
 	for _, p := range paths {
 		env, err := parseTfvars(p, files[p])
 		if err != nil {
-			errs = append(errs, err)
+			c.invalid = append(c.invalid, Invalid{File: p, Name: strings.TrimSuffix(path.Base(p), ".tfvars"), Err: err})
 			continue
 		}
 		c.envs = append(c.envs, env)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
 	return c, nil
+}
+
+// Invalid returns the files that do not describe a usable environment.
+func (c *Catalog) Invalid() []Invalid { return slices.Clone(c.invalid) }
+
+// Err returns every invalid file's error joined, or nil when all are valid:
+// what lint and test report, while the valid environments stay usable.
+func (c *Catalog) Err() error {
+	errs := make([]error, len(c.invalid))
+	for i, inv := range c.invalid {
+		errs[i] = inv.Err
+	}
+	return errors.Join(errs...)
 }
 
 // Names returns the environment names in sorted order.
@@ -128,8 +152,29 @@ func (c *Catalog) Lookup(name string) (Env, error) {
 			return e, nil
 		}
 	}
-	return Env{}, fmt.Errorf("unknown environment %q: known environments are %s; to add one, copy %s/dev.tfvars to %s/%s.tfvars (set environment = %q) and dagster/.env.dev to dagster/.env.%s",
-		name, strings.Join(c.Names(), ", "), Dir, Dir, name, name, name)
+	for _, inv := range c.invalid {
+		if inv.Name == name {
+			return Env{}, fmt.Errorf("environment %q cannot be used until %s is fixed (the other environments are unaffected): %w", name, inv.File, inv.Err)
+		}
+	}
+	known := "none"
+	if len(c.envs) > 0 {
+		known = strings.Join(c.Names(), ", ")
+	}
+	msg := fmt.Sprintf("unknown environment %q: known environments are %s", name, known)
+	if len(c.invalid) > 0 {
+		files := make([]string, len(c.invalid))
+		for i, inv := range c.invalid {
+			files[i] = inv.File
+		}
+		msg += fmt.Sprintf(" (invalid, not usable: %s)", strings.Join(files, ", "))
+	}
+	example := "<existing>"
+	if len(c.envs) > 0 {
+		example = c.envs[0].name
+	}
+	return Env{}, fmt.Errorf("%s; to add one, copy %s/%s.tfvars to %s/%s.tfvars (set environment = %q) and dagster/.env.%s to dagster/.env.%s",
+		msg, Dir, example, Dir, name, name, example, name)
 }
 
 // parseTfvars validates one tfvars file: its stem is a valid name and its
@@ -181,4 +226,42 @@ func stringAttr(filename string, attrs hcl.Attributes, name string) (attrValue, 
 		return attrValue{}, fmt.Errorf("%s:%d: %s must be a string, got %s", filename, line, name, v.Type().FriendlyName())
 	}
 	return attrValue{value: v.AsString(), line: line}, nil
+}
+
+// Listing is the catalog as the `environments` function prints it: the
+// names workflows build their job matrix from, and the files that are not
+// usable with the reason.
+type Listing struct {
+	// Names are the usable environments, sorted.
+	Names []string `json:"names"`
+	// Environments describe each usable environment's files.
+	Environments []ListedEnv `json:"environments"`
+	// Invalid are the files that define no usable environment.
+	Invalid []ListedInvalid `json:"invalid"`
+}
+
+// ListedEnv is one usable environment in a Listing.
+type ListedEnv struct {
+	Name    string `json:"name"`
+	Project string `json:"project"`
+	Tfvars  string `json:"tfvars"`
+	EnvFile string `json:"env_file"`
+}
+
+// ListedInvalid is one invalid file in a Listing.
+type ListedInvalid struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
+}
+
+// Listing describes the catalog for machines (JSON) and people.
+func (c *Catalog) Listing() Listing {
+	l := Listing{Names: c.Names(), Environments: []ListedEnv{}, Invalid: []ListedInvalid{}}
+	for _, e := range c.envs {
+		l.Environments = append(l.Environments, ListedEnv{Name: e.name, Project: e.project, Tfvars: e.TfvarsFile(), EnvFile: e.EnvFile()})
+	}
+	for _, inv := range c.invalid {
+		l.Invalid = append(l.Invalid, ListedInvalid{File: inv.File, Error: inv.Err.Error()})
+	}
+	return l
 }

@@ -1,6 +1,7 @@
 package environment
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -121,23 +122,32 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewCatalog(map[string][]byte{
+			c, err := NewCatalog(map[string][]byte{
 				"environments/dev.tfvars": tfvars("dev").Data,
 				tt.file:                   []byte(tt.content),
 			})
-			require.Error(t, err)
+			require.NoError(t, err, "an invalid file must not fail the catalog")
+			err = c.Err()
+			require.Error(t, err, "checks must still fail on the invalid file")
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
+			// The healthy environment stays usable; the broken one says why.
+			_, err = c.Lookup("dev")
+			require.NoError(t, err)
+			require.Len(t, c.Invalid(), 1)
+			assert.Equal(t, tt.file, c.Invalid()[0].File)
 		})
 	}
 }
 
 func TestDiscoverReportsEveryBrokenFileAtOnce(t *testing.T) {
-	_, err := NewCatalog(map[string][]byte{
+	c, err := NewCatalog(map[string][]byte{
 		"environments/dev.tfvars": []byte(`environment = "prod"`),
 		"environments/Qa.tfvars":  []byte(`environment = "Qa"`),
 	})
+	require.NoError(t, err)
+	err = c.Err()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "environments/dev.tfvars:1")
 	assert.Contains(t, err.Error(), "environments/Qa.tfvars")
@@ -146,7 +156,32 @@ func TestDiscoverReportsEveryBrokenFileAtOnce(t *testing.T) {
 func TestDiscoverWithoutEnvironmentsSaysHowToAddOne(t *testing.T) {
 	_, err := Discover(fstest.MapFS{"README.md": {Data: []byte("x")}})
 	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), "copy environments/dev.tfvars"), err.Error())
+	assert.True(t, strings.Contains(err.Error(), "add environments/<name>.tfvars"), err.Error())
+}
+
+// One malformed tfvars file must not block plan, drift or apply of the
+// other environments: they stay usable, and using the broken one names it.
+func TestABrokenEnvironmentFileLeavesTheOthersUsable(t *testing.T) {
+	c, err := NewCatalog(map[string][]byte{
+		"environments/dev.tfvars":  tfvars("dev").Data,
+		"environments/prod.tfvars": tfvars("prod").Data,
+		"environments/qa.tfvars":   []byte("project_name = \"lakehouse\"\nenvironment = \n"),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"dev", "prod"}, c.Names())
+	for _, name := range []string{"dev", "prod"} {
+		env, err := c.Lookup(name)
+		require.NoError(t, err)
+		assert.Equal(t, name, env.Name())
+	}
+	_, err = c.Lookup("qa")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "environments/qa.tfvars:2")
+	assert.Contains(t, err.Error(), "other environments are unaffected")
+
+	_, err = c.Lookup("uat")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "known environments are dev, prod (invalid, not usable: environments/qa.tfvars)")
 }
 
 func TestZeroEnvIsRecognisable(t *testing.T) {
@@ -154,4 +189,31 @@ func TestZeroEnvIsRecognisable(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{"environments/dev.tfvars": tfvars("dev").Data})
 	require.NoError(t, err)
 	assert.False(t, c.Envs()[0].IsZero())
+}
+
+func TestListingNamesUsableEnvironmentsAndReportsInvalidFiles(t *testing.T) {
+	c, err := NewCatalog(map[string][]byte{
+		"environments/dev.tfvars": tfvars("dev").Data,
+		"environments/qa.tfvars":  tfvars("qa").Data,
+		"environments/uat.tfvars": []byte(`environment = "dev"`),
+	})
+	require.NoError(t, err)
+	raw, err := json.Marshal(c.Listing())
+	require.NoError(t, err)
+	var got struct {
+		Names        []string `json:"names"`
+		Environments []struct {
+			Name, Tfvars string
+			EnvFile      string `json:"env_file"`
+		} `json:"environments"`
+		Invalid []struct{ File, Error string } `json:"invalid"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &got))
+	assert.Equal(t, []string{"dev", "qa"}, got.Names)
+	require.Len(t, got.Environments, 2)
+	assert.Equal(t, "environments/qa.tfvars", got.Environments[1].Tfvars)
+	assert.Equal(t, "dagster/.env.qa", got.Environments[1].EnvFile)
+	require.Len(t, got.Invalid, 1)
+	assert.Equal(t, "environments/uat.tfvars", got.Invalid[0].File)
+	assert.Contains(t, got.Invalid[0].Error, `set environment = "uat"`)
 }

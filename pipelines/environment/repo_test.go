@@ -19,6 +19,7 @@ func TestRepositoryEnvironmentsAndRuntimeFilesAreValid(t *testing.T) {
 	}
 	cat, err := Discover(repo)
 	require.NoError(t, err)
+	require.NoError(t, cat.Err(), "every environments/*.tfvars must be valid")
 	for _, env := range cat.Envs() {
 		rt, err := LoadRuntime(repo, env)
 		if errors.Is(err, fs.ErrNotExist) {
