@@ -94,8 +94,15 @@ func (m *Lakehouse) actionlint(ctx context.Context) (*dagger.Container, error) {
 // +check
 func (m *Lakehouse) Test(ctx context.Context) error {
 	suites := map[string]*dagger.Container{
+		// The same suites as make test, including terraform test of aws/
+		// against mocked providers: here the providers come from the
+		// registry through their own cache volume, and a failed install
+		// fails the suite instead of skipping it.
 		"go test": m.goSource().
 			WithFile("/usr/local/bin/terraform", m.terraformBin()).
+			WithMountedCache(pluginCachePath, dag.CacheVolume(testPluginCacheVolume), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
+			WithEnvVariable("TF_PLUGIN_CACHE_DIR", pluginCachePath).
+			WithEnvVariable("INFRA_REQUIRE_TERRAFORM_TEST", "1").
 			WithExec([]string{"go", "test", "./..."}),
 		"module harness": m.goSource().
 			WithExec([]string{"go", "run", "./tools/modharness", "test"}),

@@ -101,6 +101,11 @@ func TestTestRunsGoSuitesWithThePinnedTerraformBinary(t *testing.T) {
 			goTest = true
 			assert.Contains(t, c.FileMounts()["/usr/local/bin/terraform"], `from(address:`+images.Defaults().Terraform+`)`,
 				"host tests must run the terraform binary users get")
+			// Parity with make test: terraform test of aws/ runs, with
+			// registry providers cached, and may not silently skip.
+			assert.Equal(t, "1", c.Env()["INFRA_REQUIRE_TERRAFORM_TEST"])
+			assert.Equal(t, pluginCachePath, c.Env()["TF_PLUGIN_CACHE_DIR"])
+			assert.Equal(t, "iceberg-lakehouse-terraform-plugins-test", c.Caches()[pluginCachePath].Key)
 		case "go run ./tools/modharness test":
 			harness = true
 		}

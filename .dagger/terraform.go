@@ -22,6 +22,9 @@ const (
 	// parallel plans of several environments wait for each other only while
 	// initialising.
 	pluginCacheVolume = "iceberg-lakehouse-terraform-plugins"
+	// The Go suites' terraform test has a cache of its own, so a long test
+	// run never holds the pipeline's provider cache lock.
+	testPluginCacheVolume = "iceberg-lakehouse-terraform-plugins-test"
 	pluginCachePath   = "/var/cache/terraform-plugins"
 	gcpCredentialPath = "/run/secrets/gcp-credentials.json"
 )
