@@ -31,7 +31,10 @@ type Engine struct {
 	producers map[string][]Step
 	answers   map[string]any
 	funcs     map[string][]func(Chain) (any, bool)
+	failures  []execFailure
 	nextID    int
+	// errs collects the errors of the request being answered.
+	errs []gqlError
 }
 
 // New starts a fake engine and returns a client connected to it.
@@ -87,14 +90,19 @@ func (e *Engine) Do(req *http.Request) (*http.Response, error) {
 	}
 	data := map[string]any{}
 	e.mu.Lock()
+	e.errs = nil
 	for _, op := range doc.Operations {
 		for _, sel := range op.SelectionSet {
 			e.answer(sel, nil, data)
 		}
 	}
 	e.texts = append(e.texts, body.Query)
+	resp := map[string]any{"data": data}
+	if len(e.errs) > 0 {
+		resp = map[string]any{"data": nil, "errors": e.errs}
+	}
 	e.mu.Unlock()
-	out, err := json.Marshal(map[string]any{"data": data})
+	out, err := json.Marshal(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +145,15 @@ func (e *Engine) answer(sel ast.Selection, prefix []Step, dst map[string]any) {
 // get a fresh ID remembered with the chain that produced it.
 func (e *Engine) leaf(chain []Step) any {
 	field := chain[len(chain)-1].Field
+	if v, ok, gerr := e.execOutcome(e.expand(chain)); gerr != nil {
+		for _, s := range chain {
+			gerr.Path = append(gerr.Path, s.Field)
+		}
+		e.errs = append(e.errs, *gerr)
+		return nil
+	} else if ok {
+		return v
+	}
 	fns := e.funcs[field]
 	for i := len(fns) - 1; i >= 0; i-- {
 		if v, ok := fns[i](e.expand(chain)); ok {

@@ -97,3 +97,30 @@ func TestQueriesAreRecordedVerbatim(t *testing.T) {
 	}
 	assert.True(t, found, "recorded queries: %v", eng.Queries())
 }
+
+// A failing exec reaches module code as the SDK's *dagger.ExecError, as
+// with a real engine; with Expect ANY its code and output are answers.
+func TestFailExecSurfacesAsTheSDKsExecError(t *testing.T) {
+	eng, dag := New(t)
+	eng.FailExec(3, "out", "Error: boom", "terraform", "init")
+
+	base := dag.Container().From("alpine:3.20").WithExec([]string{"terraform", "init", "-no-color"})
+	_, err := base.WithExec([]string{"terraform", "plan"}).Sync(t.Context())
+	var exec *dagger.ExecError
+	require.ErrorAs(t, err, &exec)
+	assert.Equal(t, 3, exec.ExitCode)
+	assert.Equal(t, "Error: boom", exec.Stderr)
+	assert.Equal(t, []string{"terraform", "init", "-no-color"}, exec.Cmd)
+
+	anyCode := dag.Container().From("alpine:3.20").
+		WithExec([]string{"terraform", "init"}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := anyCode.ExitCode(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 3, code)
+	stderr, err := anyCode.Stderr(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "Error: boom", stderr)
+
+	_, err = dag.Container().From("alpine:3.20").WithExec([]string{"terraform", "validate"}).Sync(t.Context())
+	require.NoError(t, err, "other execs succeed")
+}
