@@ -1,12 +1,9 @@
 package environment
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
 
 	"github.com/sethvargo/go-envconfig"
@@ -45,18 +42,25 @@ type RuntimeVars struct {
 	AccessLevel AccessLevel `env:"LAKEHOUSE_ACCESS_LEVEL, required"`
 	// AlertingEnabled is LAKEHOUSE_ALERTING_ENABLED: true or false.
 	AlertingEnabled bool `env:"LAKEHOUSE_ALERTING_ENABLED, required"`
+	// Deployed is LAKEHOUSE_DEPLOYED: true or false. True means the
+	// environment runs unattended, so its schedules and sensors start running.
+	Deployed bool `env:"LAKEHOUSE_DEPLOYED, required"`
 	// CatalogURI is ICEBERG_CATALOG_URI, the Iceberg catalog endpoint.
 	CatalogURI string `env:"ICEBERG_CATALOG_URI, required"`
 	// Warehouse is ICEBERG_WAREHOUSE, the Iceberg warehouse location.
 	Warehouse string `env:"ICEBERG_WAREHOUSE, required"`
 }
 
+// strictBools are the boolean keys: only "true" and "false" are accepted, as
+// in the Python project (envconfig alone would also take 1, t, TRUE, ...).
+var strictBools = []string{"LAKEHOUSE_ALERTING_ENABLED", "LAKEHOUSE_DEPLOYED"}
+
 // LoadRuntime reads and validates env.EnvFile() from fsys (rooted at the
 // repository root).
 func LoadRuntime(fsys fs.FS, env Env) (Runtime, error) {
 	b, err := fs.ReadFile(fsys, env.EnvFile())
 	if err != nil {
-		return Runtime{}, fmt.Errorf("runtime config for %s: %w (create it: copy dagster/.env.dev to %s and set LAKEHOUSE_ENVIRONMENT=%s)", env, err, env.EnvFile(), env)
+		return Runtime{}, fmt.Errorf("runtime config for %s: %w (create it: copy dagster/.env.example or another environment's file to %s and set LAKEHOUSE_ENVIRONMENT=%s)", env, err, env.EnvFile(), env)
 	}
 	return ParseRuntime(env, env.EnvFile(), b)
 }
@@ -84,8 +88,10 @@ func ParseRuntime(env Env, filename string, data []byte) (Runtime, error) {
 	case got.value != env.name:
 		return Runtime{}, fmt.Errorf("%s: LAKEHOUSE_ENVIRONMENT=%s but this is the file of environment %s: set LAKEHOUSE_ENVIRONMENT=%s", where("LAKEHOUSE_ENVIRONMENT"), got.value, env, env)
 	}
-	if v, ok := vars["LAKEHOUSE_ALERTING_ENABLED"]; ok && v.value != "true" && v.value != "false" {
-		return Runtime{}, fmt.Errorf("%s: LAKEHOUSE_ALERTING_ENABLED=%q: allowed values are true, false", where("LAKEHOUSE_ALERTING_ENABLED"), v.value)
+	for _, k := range strictBools {
+		if v, ok := vars[k]; ok && v.value != "true" && v.value != "false" {
+			return Runtime{}, fmt.Errorf("%s: %s=%q: allowed values are true, false", where(k), k, v.value)
+		}
 	}
 	flat := make(map[string]string, len(vars))
 	for k, v := range vars {
@@ -97,7 +103,7 @@ func ParseRuntime(env Env, filename string, data []byte) (Runtime, error) {
 		Lookuper: envconfig.MapLookuper(flat),
 	})
 	if err != nil {
-		return Runtime{}, fmt.Errorf("%s: %w (keys required: LAKEHOUSE_ENVIRONMENT, LAKEHOUSE_ACCESS_LEVEL, LAKEHOUSE_ALERTING_ENABLED, ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE)", filename, err)
+		return Runtime{}, fmt.Errorf("%s: %w (keys required: LAKEHOUSE_ENVIRONMENT, LAKEHOUSE_ACCESS_LEVEL, LAKEHOUSE_ALERTING_ENABLED, LAKEHOUSE_DEPLOYED, ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE; see dagster/.env.example)", filename, err)
 	}
 	for _, k := range []string{"ICEBERG_CATALOG_URI", "ICEBERG_WAREHOUSE"} {
 		if strings.TrimSpace(vars[k].value) == "" {
@@ -105,56 +111,4 @@ func ParseRuntime(env Env, filename string, data []byte) (Runtime, error) {
 		}
 	}
 	return rt, nil
-}
-
-type dotenvValue struct {
-	value string
-	line  int
-}
-
-var dotenvKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// parseDotenv reads the subset of dotenv that docker compose --env-file and
-// shells agree on: KEY=VALUE lines, blank lines, # comments, an optional
-// "export " prefix, values optionally wrapped in single or double quotes
-// (no escapes, no interpolation), and " #" comments after unquoted values.
-// A key given twice is an error, as the meaning would depend on the reader.
-func parseDotenv(filename string, data []byte) (map[string]dotenvValue, error) {
-	out := map[string]dotenvValue{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		key, val, ok := strings.Cut(line, "=")
-		key = strings.TrimSpace(key)
-		if !ok || !dotenvKey.MatchString(key) {
-			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE, got %q", filename, n, sc.Text())
-		}
-		val = strings.TrimSpace(val)
-		switch {
-		case len(val) >= 2 && (val[0] == '"' || val[0] == '\''):
-			end := strings.IndexByte(val[1:], val[0])
-			if end < 0 {
-				return nil, fmt.Errorf("%s:%d: %s: unterminated quote", filename, n, key)
-			}
-			val = val[1 : end+1]
-		case len(val) == 1 && (val[0] == '"' || val[0] == '\''):
-			return nil, fmt.Errorf("%s:%d: %s: unterminated quote", filename, n, key)
-		default:
-			if i := strings.Index(val, " #"); i >= 0 {
-				val = strings.TrimSpace(val[:i])
-			}
-		}
-		if prev, dup := out[key]; dup {
-			return nil, fmt.Errorf("%s:%d: %s is already set on line %d: keep one", filename, n, key, prev.line)
-		}
-		out[key] = dotenvValue{value: val, line: n}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", filename, err)
-	}
-	return out, nil
 }

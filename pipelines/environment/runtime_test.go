@@ -21,6 +21,7 @@ const validDevEnv = `# dev runtime
 LAKEHOUSE_ENVIRONMENT=dev
 LAKEHOUSE_ACCESS_LEVEL=admin
 LAKEHOUSE_ALERTING_ENABLED=false
+LAKEHOUSE_DEPLOYED=false
 export ICEBERG_CATALOG_URI="http://nessie:19120/iceberg"
 ICEBERG_WAREHOUSE='s3://lakehouse-dev-lakehouse/warehouse' 
 AWS_REGION=us-east-1 # ignored by the pipeline
@@ -35,6 +36,7 @@ func TestLoadRuntimeDecodesTheEnvFile(t *testing.T) {
 		RuntimeVars: RuntimeVars{
 			AccessLevel:     AccessAdmin,
 			AlertingEnabled: false,
+			Deployed:        false,
 			CatalogURI:      "http://nessie:19120/iceberg",
 			Warehouse:       "s3://lakehouse-dev-lakehouse/warehouse",
 		},
@@ -44,7 +46,7 @@ func TestLoadRuntimeDecodesTheEnvFile(t *testing.T) {
 func TestLoadRuntimeOfMissingFileSaysHowToCreateIt(t *testing.T) {
 	_, err := LoadRuntime(fstest.MapFS{}, mustEnv(t, "qa"))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "copy dagster/.env.dev to dagster/.env.qa")
+	assert.Contains(t, err.Error(), "copy dagster/.env.example or another environment's file to dagster/.env.qa")
 }
 
 func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {
@@ -52,10 +54,11 @@ func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {
 		"LAKEHOUSE_ENVIRONMENT":      "LAKEHOUSE_ENVIRONMENT=prod",
 		"LAKEHOUSE_ACCESS_LEVEL":     "LAKEHOUSE_ACCESS_LEVEL=reader",
 		"LAKEHOUSE_ALERTING_ENABLED": "LAKEHOUSE_ALERTING_ENABLED=true",
+		"LAKEHOUSE_DEPLOYED":         "LAKEHOUSE_DEPLOYED=true",
 		"ICEBERG_CATALOG_URI":        "ICEBERG_CATALOG_URI=http://nessie/iceberg",
 		"ICEBERG_WAREHOUSE":          "ICEBERG_WAREHOUSE=s3://w",
 	}
-	order := []string{"LAKEHOUSE_ENVIRONMENT", "LAKEHOUSE_ACCESS_LEVEL", "LAKEHOUSE_ALERTING_ENABLED", "ICEBERG_CATALOG_URI", "ICEBERG_WAREHOUSE"}
+	order := []string{"LAKEHOUSE_ENVIRONMENT", "LAKEHOUSE_ACCESS_LEVEL", "LAKEHOUSE_ALERTING_ENABLED", "LAKEHOUSE_DEPLOYED", "ICEBERG_CATALOG_URI", "ICEBERG_WAREHOUSE"}
 	build := func(override map[string]string, extra string) []byte {
 		var s string
 		for _, k := range order {
@@ -86,14 +89,18 @@ func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {
 			[]string{"allowed values are true, false"}},
 		{"catalog uri missing", build(map[string]string{"ICEBERG_CATALOG_URI": ""}, ""),
 			[]string{"ICEBERG_CATALOG_URI", "missing required value"}},
+		{"deployed missing", build(map[string]string{"LAKEHOUSE_DEPLOYED": ""}, ""),
+			[]string{"LAKEHOUSE_DEPLOYED", "missing required value", "dagster/.env.example"}},
+		{"deployed not a strict bool", build(map[string]string{"LAKEHOUSE_DEPLOYED": "LAKEHOUSE_DEPLOYED=1"}, ""),
+			[]string{"dagster/.env.prod:4", "LAKEHOUSE_DEPLOYED", "allowed values are true, false"}},
 		{"warehouse empty", build(map[string]string{"ICEBERG_WAREHOUSE": "ICEBERG_WAREHOUSE="}, ""),
-			[]string{"dagster/.env.prod:5", "ICEBERG_WAREHOUSE is empty"}},
+			[]string{"dagster/.env.prod:6", "ICEBERG_WAREHOUSE is empty"}},
 		{"malformed line", build(nil, "this is not a setting\n"),
-			[]string{"dagster/.env.prod:6", "expected KEY=VALUE"}},
+			[]string{"dagster/.env.prod:7", "expected KEY=VALUE"}},
 		{"unterminated quote", build(nil, "X=\"abc\n"),
-			[]string{"dagster/.env.prod:6", "unterminated quote"}},
+			[]string{"dagster/.env.prod:7", "unterminated quote"}},
 		{"duplicate key", build(nil, "LAKEHOUSE_ACCESS_LEVEL=admin\n"),
-			[]string{"dagster/.env.prod:6", "already set on line 2"}},
+			[]string{"dagster/.env.prod:7", "already set on line 2"}},
 	}
 	env := mustEnv(t, "prod")
 	for _, tt := range tests {
@@ -110,6 +117,7 @@ func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, AccessReader, rt.AccessLevel)
 		assert.True(t, rt.AlertingEnabled)
+		assert.True(t, rt.Deployed)
 	})
 }
 
