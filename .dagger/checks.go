@@ -19,7 +19,8 @@ const gofmtCheck = `unformatted=$(gofmt -l .); if [ -n "$unformatted" ]; then ec
 // actionlint on the GitHub workflows. Linters run in parallel; a part of the
 // repository that is absent is skipped.
 // +check
-func (m *Lakehouse) Lint(ctx context.Context) error {
+func (m *Lakehouse) Lint(ctx context.Context) (rerr error) {
+	defer surfaceTo(&rerr)
 	linters := map[string]*dagger.Container{
 		"gofmt and go vet": m.goSource().
 			WithExec([]string{"sh", "-c", gofmtCheck}).
@@ -92,7 +93,8 @@ func (m *Lakehouse) actionlint(ctx context.Context) (*dagger.Container, error) {
 // binary, so host tests exercise the real CLI), the module harness and the
 // Dagster project's pytest suite.
 // +check
-func (m *Lakehouse) Test(ctx context.Context) error {
+func (m *Lakehouse) Test(ctx context.Context) (rerr error) {
+	defer surfaceTo(&rerr)
 	suites := map[string]*dagger.Container{
 		// The same suites as make test, including terraform test of aws/
 		// against mocked providers: here the providers come from the

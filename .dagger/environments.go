@@ -37,7 +37,8 @@ func (m *Lakehouse) environments(ctx context.Context) (*environment.Catalog, err
 // environment's files, and `invalid` files with the reason. An invalid file
 // is reported here and fails the lint and test checks, but never blocks the
 // other environments.
-func (m *Lakehouse) Environments(ctx context.Context) (string, error) {
+func (m *Lakehouse) Environments(ctx context.Context) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
 	catalog, err := m.environments(ctx)
 	if err != nil {
 		return "", err

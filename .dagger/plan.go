@@ -50,7 +50,8 @@ func (m *Lakehouse) Plan(
 	// is a flag of the dagger CLI itself.)
 	// +default="aws"
 	cloudProvider string,
-) (*Plan, error) {
+) (_ *Plan, rerr error) {
+	defer surfaceTo(&rerr)
 	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return nil, err
@@ -65,14 +66,15 @@ func (m *Lakehouse) Plan(
 	}
 	changes, err := terraform.DetailedExitCode(code)
 	if err != nil {
-		return nil, fmt.Errorf("plan %s: %w\n%s", t, err, stderrTail(ctx, ctr))
+		return nil, failed(fmt.Sprintf("plan %s: terraform plan", t), code, stderrOf(ctx, ctr))
 	}
-	return planFrom(ctx, t, ctr, changes)
+	warnings := terraform.Warnings(stdoutOf(ctx, ctr), stderrOf(ctx, ctr))
+	return planFrom(ctx, t, ctr, changes, warnings)
 }
 
 // planFrom describes the saved plan at t.PlanFile() in ctr: its JSON, the
 // redacted summary and the guard's verdict.
-func planFrom(ctx context.Context, t terraform.Target, ctr *dagger.Container, changes bool) (*Plan, error) {
+func planFrom(ctx context.Context, t terraform.Target, ctr *dagger.Container, changes bool, warnings []string) (*Plan, error) {
 	file := t.PlanFile()
 	const jsonPath = "/tmp/plan.json"
 	ctr = ctr.WithExec(t.ShowJSON(file), dagger.ContainerWithExecOpts{RedirectStdout: jsonPath})
@@ -86,6 +88,9 @@ func planFrom(ctx context.Context, t terraform.Target, ctr *dagger.Container, ch
 		return nil, fmt.Errorf("plan %s: %w", t, err)
 	}
 	report := fmt.Sprintf("### %s\n\nState: `%s`\n\n%s", t, t.Backend().Value, summary.Markdown())
+	if len(warnings) > 0 {
+		report += fmt.Sprintf("\n\n**Terraform warned (%d):**\n\n```\n%s\n```\n", len(warnings), strings.Join(warnings, "\n\n"))
+	}
 	var refused *terraform.RefusedError
 	if err := terraform.DefaultPolicy().Check(t.String(), summary, nil); errors.As(err, &refused) {
 		report += "\n\n**Apply will refuse this plan unless allowed:**\n\n```\n" + refused.Error() + "\n```\n"
@@ -121,7 +126,8 @@ func (m *Lakehouse) ApplyPlanFile(
 	// Resource addresses whose delete or replace this run may apply.
 	// +optional
 	allowDestroy []string,
-) (string, error) {
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
 	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
@@ -129,7 +135,7 @@ func (m *Lakehouse) ApplyPlanFile(
 	if err := m.requireCredentials(t.Cloud()); err != nil {
 		return "", fmt.Errorf("apply %s: %w", t, err)
 	}
-	p, err := planFrom(ctx, t, m.session(t).WithFile(t.PlanFile(), planFile), false)
+	p, err := planFrom(ctx, t, m.session(t).WithFile(t.PlanFile(), planFile), false, nil)
 	if err != nil {
 		return "", err
 	}
@@ -147,7 +153,8 @@ func (p *Plan) Apply(
 	// aws_s3_bucket.lakehouse. Everything else protected stays refused.
 	// +optional
 	allowDestroy []string,
-) (string, error) {
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
 	target := p.Env + "/" + p.Cloud
 	raw, err := p.PlanJSON.Contents(ctx)
 	if err != nil {
@@ -187,7 +194,8 @@ func (m *Lakehouse) Apply(
 	// Resource addresses whose delete or replace this run may apply.
 	// +optional
 	allowDestroy []string,
-) (string, error) {
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
 	p, err := m.Plan(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
@@ -211,7 +219,8 @@ func (m *Lakehouse) Drift(
 	// Return an error when drift is found.
 	// +optional
 	failOnDrift bool,
-) (string, error) {
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
 	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
@@ -225,7 +234,7 @@ func (m *Lakehouse) Drift(
 	}
 	drifted, err := terraform.DetailedExitCode(code)
 	if err != nil {
-		return "", fmt.Errorf("drift %s: %w\n%s", t, err, stderrTail(ctx, ctr))
+		return "", failed(fmt.Sprintf("drift %s: terraform plan", t), code, stderrOf(ctx, ctr))
 	}
 	if !drifted {
 		return fmt.Sprintf("%s: no drift", t), nil
@@ -252,7 +261,8 @@ func (m *Lakehouse) Output(
 	// is a flag of the dagger CLI itself.)
 	// +default="aws"
 	cloudProvider string,
-) (string, error) {
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
 	t, err := m.target(ctx, env, cloudProvider)
 	if err != nil {
 		return "", err
@@ -293,7 +303,8 @@ func (m *Lakehouse) Unlock(
 	cloudProvider string,
 	// The lock ID terraform printed (e.g. 4d5c0c86-…).
 	lockID string,
-) (string, error) {
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
 	lockID = strings.TrimSpace(lockID)
 	if lockID == "" || strings.HasPrefix(lockID, "-") || strings.ContainsAny(lockID, " \t\n") {
 		return "", fmt.Errorf("unlock: lock ID %q is not an ID; copy the ID: line of terraform's \"Error acquiring the state lock\" message", lockID)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -115,7 +114,8 @@ func runID() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
 // Validate initialises each cloud root without a backend and runs terraform
 // validate, both clouds in parallel. No credentials are needed.
 // +check
-func (m *Lakehouse) Validate(ctx context.Context) error {
+func (m *Lakehouse) Validate(ctx context.Context) (rerr error) {
+	defer surfaceTo(&rerr)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, cloud := range terraform.Clouds() {
 		ok, err := m.hasPath(ctx, cloud.String())
@@ -173,16 +173,15 @@ func execCode(ctx context.Context, ctr *dagger.Container, argv []string) (*dagge
 	return ctr, code, nil
 }
 
-// stderrTail returns the end of a failed run's stderr for the error message.
-func stderrTail(ctx context.Context, ctr *dagger.Container) string {
-	out, err := ctr.Stderr(ctx)
-	if err != nil {
-		return ""
-	}
-	out = strings.TrimSpace(out)
-	if len(out) > 4000 {
-		out = "…" + out[len(out)-4000:]
-	}
+// stderrOf and stdoutOf read a finished command's output; a read failure
+// leaves the message without it rather than hiding the original failure.
+func stderrOf(ctx context.Context, ctr *dagger.Container) string {
+	out, _ := ctr.Stderr(ctx)
+	return out
+}
+
+func stdoutOf(ctx context.Context, ctr *dagger.Container) string {
+	out, _ := ctr.Stdout(ctx)
 	return out
 }
 
