@@ -24,8 +24,8 @@ const (
 	// The Go suites' terraform test has a cache of its own, so a long test
 	// run never holds the pipeline's provider cache lock.
 	testPluginCacheVolume = "iceberg-lakehouse-terraform-plugins-test"
-	pluginCachePath   = "/var/cache/terraform-plugins"
-	gcpCredentialPath = "/run/secrets/gcp-credentials.json"
+	pluginCachePath       = "/var/cache/terraform-plugins"
+	gcpCredentialPath     = "/run/secrets/gcp-credentials.json"
 )
 
 // WithAwsCredentials returns the module with AWS credentials for the S3
