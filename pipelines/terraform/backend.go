@@ -41,6 +41,30 @@ func ParseCloud(s string) (Cloud, error) {
 // String returns the cloud name.
 func (c Cloud) String() string { return string(c) }
 
+// backendType is the Terraform backend type that holds the cloud's state,
+// "" for an unknown cloud.
+func (c Cloud) backendType() string {
+	switch c {
+	case AWS:
+		return "s3"
+	case GCP:
+		return "gcs"
+	}
+	return ""
+}
+
+// stateSetting is the backend setting that holds an environment's state
+// location: "key" (s3) or "prefix" (gcs); "" for an unknown cloud.
+func (c Cloud) stateSetting() string {
+	switch c {
+	case AWS:
+		return "key"
+	case GCP:
+		return "prefix"
+	}
+	return ""
+}
+
 // StateProject is the first path element of every state key and prefix.
 const StateProject = "iceberg-lakehouse"
 
@@ -102,9 +126,9 @@ func BackendFor(env environment.Env, cloud Cloud) (Backend, error) {
 	dir := path.Join(StateProject, env.Name())
 	switch cloud {
 	case AWS:
-		return Backend{Type: "s3", File: BackendFile, Setting: "key", Value: dir + "/terraform.tfstate"}, nil
+		return Backend{Type: cloud.backendType(), File: BackendFile, Setting: cloud.stateSetting(), Value: dir + "/terraform.tfstate"}, nil
 	case GCP:
-		return Backend{Type: "gcs", File: BackendFile, Setting: "prefix", Value: dir}, nil
+		return Backend{Type: cloud.backendType(), File: BackendFile, Setting: cloud.stateSetting(), Value: dir}, nil
 	}
 	_, err := ParseCloud(string(cloud))
 	return Backend{}, fmt.Errorf("backend for %s: %w", env, err)

@@ -1,0 +1,355 @@
+package terraform
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// A saved plan file is a zip archive written by `terraform plan -out`. Its
+// entry "tfplan" is a protobuf message tfplan.Plan (terraform's
+// internal/plans/planproto/planfile.proto, format version 3 since
+// Terraform 1.0). Terraform applies a saved plan to the backend recorded in
+// that message, whatever the working directory was initialised with, so
+// the only trustworthy answer to "which state does this file change?" is
+// the message itself, never the file's name.
+//
+// The field numbers below were read from planfile.proto and checked against
+// plans written by Terraform 1.11.4 (TestHostPlanFileBindingTestdataIsCurrent
+// regenerates the fixtures under testdata/planfiles).
+const (
+	planEntry = "tfplan"
+
+	planVersion   protowire.Number = 1  // uint64 version
+	planVariables protowire.Number = 2  // map<string, DynamicValue> variables
+	planBackend   protowire.Number = 13 // Backend backend
+	planStore     protowire.Number = 29 // StateStore state_store (pluggable state storage)
+
+	mapKey   protowire.Number = 1 // map entry: key
+	mapValue protowire.Number = 2 // map entry: value
+
+	backendType      protowire.Number = 1 // string type
+	backendConfig    protowire.Number = 2 // DynamicValue config
+	backendWorkspace protowire.Number = 3 // string workspace
+
+	dynamicMsgpack protowire.Number = 1 // bytes msgpack
+
+	// supportedPlanVersion is the only tfplan format Terraform 1.x writes;
+	// Terraform itself refuses any other.
+	supportedPlanVersion = 3
+	// maxPlanEntry bounds how much of the tfplan entry is read, so a
+	// hostile archive cannot exhaust memory.
+	maxPlanEntry = 512 << 20
+)
+
+// environmentVariable is the root variable that names the environment in
+// every environments/<env>.tfvars (see the environment package).
+const environmentVariable = "environment"
+
+// defaultWorkspace is the only workspace the pipeline uses: each
+// environment has its own state key instead.
+const defaultWorkspace = "default"
+
+// PlanBinding is what Terraform recorded inside a saved plan file about
+// where the plan applies. It carries no values other than these names.
+type PlanBinding struct {
+	// BackendType is the state backend type, "s3" or "gcs".
+	BackendType string
+	// StateKey is the s3 key or the gcs prefix the plan reads and writes.
+	StateKey string
+	// Workspace is the Terraform workspace ("default" for the pipeline).
+	Workspace string
+	// Environment is the value of the root variable "environment", "" if
+	// the plan sets none.
+	Environment string
+}
+
+// ErrNotPlanFile is wrapped by ReadPlanBinding's error when its input is
+// not a saved Terraform plan.
+var ErrNotPlanFile = errors.New("not a Terraform plan file")
+
+// ErrPlanWithoutBackend is wrapped by ReadPlanBinding's error when the plan
+// was made with local state, so it belongs to no environment.
+var ErrPlanWithoutBackend = errors.New("plan file uses local state")
+
+// ReadPlanBinding reads the backend, workspace and environment recorded in
+// a saved plan file (the bytes `terraform plan -out=FILE` wrote). Errors
+// wrap ErrNotPlanFile or ErrPlanWithoutBackend.
+func ReadPlanBinding(planFile []byte) (PlanBinding, error) {
+	raw, err := tfplanEntry(planFile)
+	if err != nil {
+		return PlanBinding{}, err
+	}
+	p, err := decodePlan(raw)
+	if err != nil {
+		return PlanBinding{}, fmt.Errorf("%w: entry %s: %v; pass the file `terraform plan -out` wrote (Terraform 1.x)", ErrNotPlanFile, planEntry, err)
+	}
+	switch {
+	case p.stateStore:
+		return PlanBinding{}, fmt.Errorf("%w: the plan keeps state through a state_store block, which the pipeline does not use; configure the s3 or gcs backend and plan again", ErrPlanWithoutBackend)
+	case !p.backend || p.binding.BackendType == "local":
+		return PlanBinding{}, fmt.Errorf("%w, so it belongs to no environment: make the plan with the pipeline (`plan --env ENV`), which initialises the environment's s3/gcs backend", ErrPlanWithoutBackend)
+	}
+	return p.binding, nil
+}
+
+// tfplanEntry returns the uncompressed "tfplan" entry of the archive.
+func tfplanEntry(planFile []byte) ([]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(planFile), int64(len(planFile)))
+	if err != nil {
+		return nil, fmt.Errorf("%w (%d bytes, not a zip archive: %v): pass the file `terraform plan -out=FILE` wrote, e.g. the plan's `file`, not its JSON or summary", ErrNotPlanFile, len(planFile), err)
+	}
+	for _, f := range zr.File {
+		if f.Name != planEntry {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%w: open entry %s: %v", ErrNotPlanFile, planEntry, err)
+		}
+		defer rc.Close()
+		raw, err := io.ReadAll(io.LimitReader(rc, maxPlanEntry+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: read entry %s: %v", ErrNotPlanFile, planEntry, err)
+		}
+		if len(raw) > maxPlanEntry {
+			return nil, fmt.Errorf("%w: entry %s is larger than %d MiB", ErrNotPlanFile, planEntry, maxPlanEntry>>20)
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("%w: the zip archive has no %q entry (a plan file written by `terraform plan -out` has one)", ErrNotPlanFile, planEntry)
+}
+
+// planFields are the top-level fields of tfplan.Plan the binding needs.
+type planFields struct {
+	binding    PlanBinding
+	backend    bool // the plan has a backend message
+	stateStore bool // the plan has a state_store message
+}
+
+// decodePlan walks the top-level fields of tfplan.Plan, keeping the format
+// version, the "environment" variable and the backend.
+func decodePlan(raw []byte) (planFields, error) {
+	var (
+		p          planFields
+		version    uint64
+		sawVersion bool
+	)
+	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+		switch {
+		case num == planVersion && typ == protowire.VarintType:
+			version, sawVersion = n, true
+		case num == planVariables && typ == protowire.BytesType:
+			name, value, err := decodeVariable(v)
+			if err != nil {
+				return fmt.Errorf("variable: %w", err)
+			}
+			if name == environmentVariable {
+				env, err := dynamicString(value)
+				if err != nil {
+					return fmt.Errorf("variable %q: %w", name, err)
+				}
+				p.binding.Environment = env
+			}
+		case num == planBackend && typ == protowire.BytesType:
+			if err := decodeBackend(v, &p.binding); err != nil {
+				return fmt.Errorf("backend: %w", err)
+			}
+			p.backend = true
+		case num == planStore && typ == protowire.BytesType:
+			p.stateStore = true
+		case num == planVersion, num == planVariables, num == planBackend:
+			return fmt.Errorf("field %d has wire type %d", num, typ)
+		}
+		return nil
+	})
+	if err != nil {
+		return planFields{}, err
+	}
+	if !sawVersion {
+		return planFields{}, errors.New("no format version")
+	}
+	if version != supportedPlanVersion {
+		return planFields{}, fmt.Errorf("format version %d, this pipeline reads version %d", version, supportedPlanVersion)
+	}
+	return p, nil
+}
+
+// decodeBackend reads tfplan.Backend into b.
+func decodeBackend(raw []byte, b *PlanBinding) error {
+	var config []byte
+	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case backendType:
+			b.BackendType = string(v)
+		case backendWorkspace:
+			b.Workspace = string(v)
+		case backendConfig:
+			m, err := dynamicMsgpackOf(v)
+			if err != nil {
+				return fmt.Errorf("config: %w", err)
+			}
+			config = m
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	setting := cloudOfBackend(b.BackendType).stateSetting()
+	if setting == "" || config == nil {
+		return nil
+	}
+	key, err := msgpackMapString(config, setting)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", setting, err)
+	}
+	b.StateKey = key
+	return nil
+}
+
+// decodeVariable reads one map<string, DynamicValue> entry and returns the
+// name and the msgpack of its value.
+func decodeVariable(raw []byte) (string, []byte, error) {
+	var (
+		name  string
+		value []byte
+	)
+	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case mapKey:
+			name = string(v)
+		case mapValue:
+			m, err := dynamicMsgpackOf(v)
+			if err != nil {
+				return err
+			}
+			value = m
+		}
+		return nil
+	})
+	return name, value, err
+}
+
+// dynamicMsgpackOf returns the msgpack bytes of a tfplan.DynamicValue.
+func dynamicMsgpackOf(raw []byte) ([]byte, error) {
+	var m []byte
+	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if num == dynamicMsgpack && typ == protowire.BytesType {
+			m = v
+		}
+		return nil
+	})
+	return m, err
+}
+
+// eachField calls fn for every field of a protobuf message: v holds the
+// bytes of a length-delimited field, n the value of a varint.
+func eachField(raw []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error) error {
+	for len(raw) > 0 {
+		num, typ, l := protowire.ConsumeTag(raw)
+		if l < 0 {
+			return fmt.Errorf("protobuf: %w", protowire.ParseError(l))
+		}
+		raw = raw[l:]
+		var (
+			v []byte
+			n uint64
+		)
+		switch typ {
+		case protowire.VarintType:
+			n, l = protowire.ConsumeVarint(raw)
+		case protowire.BytesType:
+			v, l = protowire.ConsumeBytes(raw)
+		default:
+			l = protowire.ConsumeFieldValue(num, typ, raw)
+		}
+		if l < 0 {
+			return fmt.Errorf("protobuf field %d: %w", num, protowire.ParseError(l))
+		}
+		raw = raw[l:]
+		if err := fn(num, typ, v, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dynamicString decodes a variable value. Terraform stores plan variables
+// as cty's dynamic msgpack encoding, [type as JSON, value]; a bare value is
+// accepted too. A null value is "".
+func dynamicString(m []byte) (string, error) {
+	dec := msgpack.NewDecoder(bytes.NewReader(m))
+	code, err := dec.PeekCode()
+	if err != nil {
+		return "", fmt.Errorf("msgpack: %w", err)
+	}
+	if isArrayCode(code) {
+		n, err := dec.DecodeArrayLen()
+		if err != nil {
+			return "", fmt.Errorf("msgpack: %w", err)
+		}
+		if n != 2 {
+			return "", fmt.Errorf("msgpack: dynamic value has %d elements, want [type, value]", n)
+		}
+		if err := dec.Skip(); err != nil {
+			return "", fmt.Errorf("msgpack: %w", err)
+		}
+	}
+	return decodeNullableString(dec)
+}
+
+// msgpackMapString returns the string attribute name of a msgpack map
+// (cty's encoding of an object), "" if it is null or absent. Other
+// attributes are skipped undecoded: they may hold credentials.
+func msgpackMapString(m []byte, name string) (string, error) {
+	dec := msgpack.NewDecoder(bytes.NewReader(m))
+	n, err := dec.DecodeMapLen()
+	if err != nil {
+		return "", fmt.Errorf("msgpack: %w", err)
+	}
+	for range n {
+		k, err := dec.DecodeString()
+		if err != nil {
+			return "", fmt.Errorf("msgpack key: %w", err)
+		}
+		if k != name {
+			if err := dec.Skip(); err != nil {
+				return "", fmt.Errorf("msgpack %s: %w", k, err)
+			}
+			continue
+		}
+		return decodeNullableString(dec)
+	}
+	return "", nil
+}
+
+func decodeNullableString(dec *msgpack.Decoder) (string, error) {
+	s, err := dec.DecodeInterfaceLoose()
+	if err != nil {
+		return "", fmt.Errorf("msgpack: %w (an unknown value?)", err)
+	}
+	switch v := s.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	}
+	return "", fmt.Errorf("msgpack: got %T, want a string", s)
+}
+
+func isArrayCode(c byte) bool {
+	return msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32
+}
