@@ -1,38 +1,61 @@
-// Package compose loads the Dagster stack's compose files exactly as
-// `docker compose -f … --env-file .env.<env> --project-name …` does, with
-// compose-go (the library docker compose is built on), so overlay merging,
-// interpolation and profiles are the real ones and not a YAML reading.
+// Package compose loads the Dagster stack of one environment exactly as
+// `docker compose --env-file .env.<env> --project-name <project> up` run in
+// the dagster/ directory does, with compose-go (the library docker compose
+// is built on), so overlay merging, interpolation and profiles are the real
+// ones and not a YAML reading. Which compose files an environment runs with
+// is the env file's COMPOSE_FILE, read the way docker compose reads it: no
+// environment name appears in this package.
 package compose
 
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/consts"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 )
 
-// Base and ProdOverlay are the compose files of the Dagster project.
-const (
-	Base        = "docker-compose.yaml"
-	ProdOverlay = "docker-compose.prod.yaml"
-)
-
-// Files returns the compose files an environment runs with: the base file,
-// plus the production overlay for prod.
-func Files(env string) []string {
-	if env == "prod" {
-		return []string{Base, ProdOverlay}
-	}
-	return []string{Base}
+// Load reads the compose project in dir for one environment, as
+//
+//	cd <dir> && docker compose --env-file <envFile> --project-name <project> config
+//
+// does, with extra as the variables exported in that shell (e.g. secrets
+// injected at deploy time). The compose files are the env file's
+// COMPOSE_FILE (':'-separated, relative to dir), or docker compose's default
+// file discovery in dir when it is absent; COMPOSE_PROFILES selects the
+// profiles. Variables in extra override the env file, as exported variables
+// do for docker compose. The OS environment is not read, so the result
+// depends only on the files and the arguments.
+//
+// envFile (relative to dir unless absolute) is first validated with
+// environment.ParseDotenv: a file docker compose would accept but read
+// differently from the pipeline (a duplicate key, $ interpolation, escapes)
+// is refused with its line.
+func Load(ctx context.Context, dir, envFile, project string, extra map[string]string) (*types.Project, error) {
+	return load(ctx, dir, envFile, project, nil, extra)
 }
 
-// Load reads the compose project in dir for one environment. envFile is the
-// --env-file (relative to dir); extra adds variables as the shell would
-// (e.g. secrets injected at deploy time). The OS environment is not read, so
-// the result depends only on the repository and the arguments.
-func Load(ctx context.Context, dir, envFile, project string, files []string, extra map[string]string) (*types.Project, error) {
+// load is Load with explicit compose files (docker compose -f …), which
+// replace COMPOSE_FILE as they do on the command line.
+func load(ctx context.Context, dir, envFile, project string, files []string, extra map[string]string) (*types.Project, error) {
+	where := fmt.Sprintf("compose %s (%s, --env-file %s)", project, dir, envFile)
+	envPath := envFile
+	if !filepath.IsAbs(envPath) {
+		envPath = filepath.Join(dir, envFile)
+	}
+	raw, err := os.ReadFile(envPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (create it from .env.example)", where, err)
+	}
+	if _, err := environment.ParseDotenv(envPath, raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
 	var env []string
 	for k, v := range extra {
 		env = append(env, k+"="+v)
@@ -41,20 +64,52 @@ func Load(ctx context.Context, dir, envFile, project string, files []string, ext
 	for i, f := range files {
 		paths[i] = filepath.Join(dir, f)
 	}
+	// The same steps, in the same order, as docker compose's
+	// toProjectOptions, with extra standing in for the OS environment.
 	opts, err := cli.NewProjectOptions(paths,
 		cli.WithWorkingDirectory(dir),
-		cli.WithName(project),
 		cli.WithEnv(env),
-		cli.WithEnvFiles(filepath.Join(dir, envFile)),
+		cli.WithEnvFiles(envPath),
 		cli.WithDotEnv,
+		composeFileRelativeTo(dir),
+		cli.WithConfigFileEnv,
+		cli.WithDefaultConfigPath,
 		cli.WithDefaultProfiles(),
+		cli.WithName(project),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("compose %s (%s, --env-file %s): %w", project, dir, envFile, err)
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if len(opts.ConfigPaths) == 0 {
+		return nil, fmt.Errorf("%s: no compose file: set COMPOSE_FILE in %s (e.g. COMPOSE_FILE=docker-compose.yaml)", where, envFile)
 	}
 	p, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compose %s (%s, --env-file %s): %w", project, dir, envFile, err)
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	return p, nil
+}
+
+// composeFileRelativeTo makes COMPOSE_FILE's relative entries relative to
+// dir. docker compose resolves them against its working directory, which
+// dir stands for; cli.WithConfigFileEnv would use this process's instead.
+func composeFileRelativeTo(dir string) cli.ProjectOptionsFn {
+	return func(o *cli.ProjectOptions) error {
+		list, ok := o.Environment[consts.ComposeFilePath]
+		if !ok || len(o.ConfigPaths) > 0 {
+			return nil
+		}
+		sep := o.Environment[consts.ComposePathSeparator]
+		if sep == "" {
+			sep = string(os.PathListSeparator)
+		}
+		entries := strings.Split(list, sep)
+		for i, e := range entries {
+			if e != "" && e != "-" && !filepath.IsAbs(e) {
+				entries[i] = filepath.Join(dir, e)
+			}
+		}
+		o.Environment[consts.ComposeFilePath] = strings.Join(entries, sep)
+		return nil
+	}
 }

@@ -34,12 +34,15 @@ func environments(t *testing.T) []string {
 	return envs
 }
 
-// load reads one environment's stack as its README command runs it, with the
-// prod secret a deploy injects.
-func load(t *testing.T, dir, env string) *types.Project {
+// deploySecrets are what a deploy exports in the shell (never in a file).
+var deploySecrets = map[string]string{"DAGSTER_POSTGRES_PASSWORD": "injected-at-deploy"}
+
+// loadEnv reads one environment's stack as its README command runs it
+// (docker compose --env-file .env.<env> --project-name lakehouse-<env>),
+// with the secret a deploy injects.
+func loadEnv(t *testing.T, dir, env string) *types.Project {
 	t.Helper()
-	p, err := Load(t.Context(), dir, ".env."+env, "lakehouse-"+env, Files(env),
-		map[string]string{"DAGSTER_POSTGRES_PASSWORD": "injected-at-deploy"})
+	p, err := Load(t.Context(), dir, ".env."+env, "lakehouse-"+env, deploySecrets)
 	require.NoError(t, err)
 	return p
 }
@@ -47,7 +50,7 @@ func load(t *testing.T, dir, env string) *types.Project {
 func TestEnvironmentsRunSideBySideWithoutCollisions(t *testing.T) {
 	hostPorts := map[string]string{}
 	for _, env := range environments(t) {
-		p := load(t, dagsterDir, env)
+		p := loadEnv(t, dagsterDir, env)
 		for name, svc := range p.Services {
 			assert.Empty(t, svc.ContainerName, "%s/%s: a fixed container_name collides between projects", env, name)
 			for _, port := range svc.Ports {
@@ -66,17 +69,23 @@ func TestEnvironmentsRunSideBySideWithoutCollisions(t *testing.T) {
 
 func TestProdOverlayRemovesSourceMountsAndPublishedPorts(t *testing.T) {
 	environments(t)
-	p := load(t, dagsterDir, "prod")
+	p := loadEnv(t, dagsterDir, "prod")
+	assertOverlayRules(t, p)
+}
+
+// assertOverlayRules are the promises of docker-compose.prod.yaml.
+func assertOverlayRules(t *testing.T, p *types.Project) {
+	t.Helper()
 	for _, name := range dagsterServices {
 		svc, ok := p.Services[name]
-		require.True(t, ok, "prod has no %s", name)
+		require.True(t, ok, "%s has no %s", p.Name, name)
 		for _, v := range svc.Volumes {
-			assert.NotEqual(t, types.VolumeTypeBind, v.Type, "prod %s still bind-mounts %s", name, v.Source)
+			assert.NotEqual(t, types.VolumeTypeBind, v.Type, "%s %s still bind-mounts %s", p.Name, name, v.Source)
 		}
 		assert.Equal(t, "always", svc.Restart, name)
 	}
 	for name, svc := range p.Services {
-		assert.Empty(t, svc.Ports, "prod %s publishes ports; put a reverse proxy in front instead", name)
+		assert.Empty(t, svc.Ports, "%s %s publishes ports; put a reverse proxy in front instead", p.Name, name)
 	}
 	web := p.Services["dagster-webserver"]
 	require.NotNil(t, web.Deploy)
@@ -87,7 +96,7 @@ func TestProdOverlayRemovesSourceMountsAndPublishedPorts(t *testing.T) {
 
 func TestDevMountsTheSourceAndPublishesTheUI(t *testing.T) {
 	environments(t)
-	p := load(t, dagsterDir, "dev")
+	p := loadEnv(t, dagsterDir, "dev")
 	web := p.Services["dagster-webserver"]
 	var bind bool
 	for _, v := range web.Volumes {
@@ -101,7 +110,7 @@ func TestDevMountsTheSourceAndPublishesTheUI(t *testing.T) {
 
 func TestProdRefusesToStartWithoutThePostgresSecret(t *testing.T) {
 	environments(t)
-	_, err := Load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", Files("prod"), nil)
+	_, err := Load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "DAGSTER_POSTGRES_PASSWORD")
 }
@@ -120,23 +129,26 @@ func TestNoServiceDependsOnADotEnvFile(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), raw, 0o600))
 	}
-	p := load(t, dir, "dev")
+	p := loadEnv(t, dir, "dev")
 	for name, svc := range p.Services {
 		assert.Empty(t, svc.EnvFiles, "%s reads an env_file", name)
 	}
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".env"), []byte("LAKEHOUSE_ACCESS_LEVEL=admin\nDAGSTER_WEBSERVER_PORT=9999\n"), 0o600))
-	prod := load(t, dir, "prod")
+	prod := loadEnv(t, dir, "prod")
 	assert.Equal(t, "reader", *prod.Services["dagster-webserver"].Environment["LAKEHOUSE_ACCESS_LEVEL"],
 		"--env-file .env.prod wins; a stray .env is ignored")
 }
 
 func TestEveryEnvironmentNamesItselfAndItsAccessLevel(t *testing.T) {
 	for _, env := range environments(t) {
-		p := load(t, dagsterDir, env)
+		p := loadEnv(t, dagsterDir, env)
 		code := p.Services["dagster-code"].Environment
 		require.NotNil(t, code["LAKEHOUSE_ENVIRONMENT"], env)
 		assert.Equal(t, env, *code["LAKEHOUSE_ENVIRONMENT"])
 		assert.Contains(t, []string{"admin", "reader"}, *code["LAKEHOUSE_ACCESS_LEVEL"])
+		vars := envFileVars(t, filepath.Join(dagsterDir, ".env."+env))
+		require.NotNil(t, code["LAKEHOUSE_DEPLOYED"], "%s: the code server must see LAKEHOUSE_DEPLOYED", env)
+		assert.Equal(t, vars["LAKEHOUSE_DEPLOYED"], *code["LAKEHOUSE_DEPLOYED"], env)
 	}
 }
