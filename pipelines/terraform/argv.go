@@ -65,10 +65,15 @@ func (t Target) PlanFile() string { return t.env.Name() + ".tfplan" }
 // Init returns the argv that initialises the cloud root against the
 // target's state. -reconfigure makes init forget any backend settings left
 // in .terraform by another environment instead of offering to migrate
-// (copy) that state into this key; it never moves state. extraBackendConfig
-// are "name=value" settings appended last (e.g. a local endpoint in tests).
+// (copy) that state into this key; it never moves state.
+// -lockfile=readonly installs exactly the providers of the committed lock
+// file (LockFile) and fails when it is missing, lacks a required provider
+// or its checksums do not match, instead of recording whatever the
+// registry serves today; check for the file first and report
+// MissingLockError(t.Cloud()). extraBackendConfig are "name=value"
+// settings appended last (e.g. a local endpoint in tests).
 func (t Target) Init(extraBackendConfig ...string) []string {
-	args := []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure"}
+	args := []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure", "-lockfile=readonly"}
 	return append(args, t.backend.Args(extraBackendConfig...)...)
 }
 
@@ -137,6 +142,13 @@ func (t Target) ForceUnlock(lockID string) []string {
 
 // InitWithoutBackend returns the argv that initialises a cloud root for
 // validation only: providers and modules, no state access, no credentials.
+//
+// It deliberately does not pass -lockfile=readonly: validation changes
+// nothing, and it must also run on a root whose lock file is not committed
+// yet (its providers cannot be locked where the lock is written). A
+// committed lock file still binds it: init installs the locked versions
+// and refuses packages whose checksums do not match; it may only add
+// entries to the working copy, which the pipeline never commits.
 func InitWithoutBackend() []string {
 	return []string{"terraform", "init", "-input=false", "-no-color", "-backend=false"}
 }

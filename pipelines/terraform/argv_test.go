@@ -85,9 +85,9 @@ func TestArgvForDevOnAWS(t *testing.T) {
 	plan := tg.PlanFile()
 	assert.Equal(t, "dev.tfplan", plan)
 
-	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure",
+	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure", "-lockfile=readonly",
 		"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/dev/terraform.tfstate"}, tg.Init())
-	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure",
+	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure", "-lockfile=readonly",
 		"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/dev/terraform.tfstate",
 		"-backend-config=use_path_style=true"}, tg.Init("use_path_style=true"))
 	assert.Equal(t, []string{"terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m",

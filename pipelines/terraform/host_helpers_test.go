@@ -43,6 +43,9 @@ type checkout struct {
 	bin    string
 	s3     *s3test.Server
 	target Target
+	// cliConfig is the TF_CLI_CONFIG_FILE of every run; "" means an empty
+	// one (built-in providers only). See providerMirror.
+	cliConfig string
 }
 
 // newCheckout copies testdata/repo into a temp dir, adds extra files
@@ -108,8 +111,11 @@ func (c *checkout) run(argv []string, extraEnv ...string) result {
 	cmd := exec.CommandContext(ctx, c.bin, argv[1:]...)
 	cmd.Dir = filepath.Join(c.root, c.target.Workdir())
 	home := c.t.TempDir()
-	cliConfig := filepath.Join(home, "terraformrc")
-	require.NoError(c.t, os.WriteFile(cliConfig, nil, 0o644))
+	cliConfig := c.cliConfig
+	if cliConfig == "" {
+		cliConfig = filepath.Join(home, "terraformrc")
+		require.NoError(c.t, os.WriteFile(cliConfig, nil, 0o644))
+	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
@@ -193,4 +199,35 @@ func mustLookup(t *testing.T, root, name string) environment.Env {
 	e, err := cat.Lookup(name)
 	require.NoError(t, err)
 	return e
+}
+
+// providerMirror returns a CLI config that installs hashicorp/aws from a
+// local filesystem mirror, or skips the test when there is none: the one
+// the Makefile passes as INFRA_TF_CLI_CONFIG_FILE, else TF_PLUGIN_MIRROR
+// (default /opt/tf-plugins) if it holds the aws provider.
+func providerMirror(t *testing.T) string {
+	t.Helper()
+	if cfg := os.Getenv("INFRA_TF_CLI_CONFIG_FILE"); cfg != "" {
+		return cfg
+	}
+	mirror := os.Getenv("TF_PLUGIN_MIRROR")
+	if mirror == "" {
+		mirror = "/opt/tf-plugins"
+	}
+	const aws = "registry.terraform.io/hashicorp/aws"
+	if _, err := os.Stat(filepath.Join(mirror, aws)); err != nil {
+		t.Skipf("no provider mirror with %s at %s (providers cannot be downloaded here): set TF_PLUGIN_MIRROR to a filesystem mirror, or INFRA_TF_CLI_CONFIG_FILE to a CLI config using one, as `make test-go` does", aws, mirror)
+	}
+	cfg := filepath.Join(t.TempDir(), "mirror.tfrc")
+	require.NoError(t, os.WriteFile(cfg, []byte(`provider_installation {
+  filesystem_mirror {
+    path    = "`+mirror+`"
+    include = ["`+aws+`"]
+  }
+  direct {
+    exclude = ["`+aws+`"]
+  }
+}
+`), 0o644))
+	return cfg
 }
