@@ -40,6 +40,14 @@ type Lakehouse struct {
 	AwsSessionToken *dagger.Secret
 	// +private
 	GcpCredentials *dagger.Secret
+
+	// Registry credentials for publish, set by WithRegistryAuth.
+	// +private
+	RegistryHost string
+	// +private
+	RegistryUsername string
+	// +private
+	RegistryPassword *dagger.Secret
 }
 
 // New configures the module for one repository checkout.

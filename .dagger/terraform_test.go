@@ -261,7 +261,7 @@ func TestSideEffectsRunEveryTime(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output", "Lakehouse.Unlock", "Lakehouse.ApplyPlanFile"} {
+	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output", "Lakehouse.Unlock", "Lakehouse.ApplyPlanFile", "Lakehouse.Publish"} {
 		require.Contains(t, pragmas, fn)
 		assert.Contains(t, pragmas[fn], `+cache="never"`, "%s has side effects and must never be cached", fn)
 	}

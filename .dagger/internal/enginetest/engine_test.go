@@ -124,3 +124,36 @@ func TestFailExecSurfacesAsTheSDKsExecError(t *testing.T) {
 	_, err = dag.Container().From("alpine:3.20").WithExec([]string{"terraform", "validate"}).Sync(t.Context())
 	require.NoError(t, err, "other execs succeed")
 }
+
+func TestContentAddressedKeysFilesByContentNotByTheirDirectory(t *testing.T) {
+	eng, dag := New(t)
+	build := func(code string) {
+		src := dag.Directory().
+			WithNewFile("app/requirements.lock", "a==1").
+			WithNewFile("app/pkg/x.py", code)
+		_, err := dag.Container().From("python:3.11").
+			WithFile("/tmp/lock", src.File("app/requirements.lock")).
+			WithExec([]string{"pip", "install"}).
+			WithDirectory("/app/pkg", src.Directory("app").Directory("pkg")).
+			Sync(t.Context())
+		require.NoError(t, err)
+	}
+	build("print(1)")
+	build("print(2)")
+	var keys [][]string
+	for _, c := range eng.Containers() {
+		keys = append(keys, c.ContentAddressed())
+	}
+	require.Len(t, keys, 2)
+	a, b := keys[0], keys[1]
+	require.Equal(t, len(a), len(b))
+	for i := range a {
+		if strings.HasPrefix(a[i], "withDirectory") {
+			assert.NotEqual(t, a[i], b[i], "the code step differs")
+			assert.Contains(t, a[i], "content(app/pkg)=")
+		} else {
+			assert.Equal(t, a[i], b[i], "step %d keys the same", i)
+		}
+	}
+	assert.Contains(t, strings.Join(a, " "), "content(app/requirements.lock)=")
+}
