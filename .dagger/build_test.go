@@ -250,7 +250,7 @@ func TestPublishRefusesBadAddressesAndDirtyTrees(t *testing.T) {
 	for addr, why := range map[string]string{
 		"registry.example:5000/acme/lakehouse@sha256:" + strings.Repeat("a", 64): "has a digest",
 		"registry.example:5000/acme/lakehouse:latest":                            "uses :latest",
-		"lakehouse":                                                              "names no registry and repository",
+		"lakehouse": "names no registry and repository",
 	} {
 		_, err := m.Publish(t.Context(), addr, false, git, "", "")
 		require.Error(t, err, addr)
