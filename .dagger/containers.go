@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
+	"strings"
 
 	"dagger/lakehouse/internal/dagger"
 )
@@ -51,4 +53,15 @@ func (m *Lakehouse) hasPath(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("list source: %w", err)
 	}
 	return slices.Contains(entries, name) || slices.Contains(entries, name+"/"), nil
+}
+
+// hasFile reports whether the source contains the file at the
+// repository-relative path (e.g. "aws/.terraform.lock.hcl").
+func (m *Lakehouse) hasFile(ctx context.Context, rel string) (bool, error) {
+	dir, name := path.Split(rel)
+	entries, err := m.Source.Directory(strings.TrimSuffix(dir, "/")).Entries(ctx)
+	if err != nil {
+		return false, fmt.Errorf("list %s: %w", dir, err)
+	}
+	return slices.Contains(entries, name), nil
 }

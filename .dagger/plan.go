@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -110,8 +111,10 @@ func planFrom(ctx context.Context, t terraform.Target, ctr *dagger.Container, ch
 
 // ApplyPlanFile applies a plan file saved earlier (e.g. exported from
 // `plan … file` when the plan was reviewed), so a later job applies exactly
-// what was approved. The same guard applies; Terraform refuses the file if
-// the environment's state changed since it was made.
+// what was approved. A file made for another environment or cloud (read
+// from the plan itself: its backend, state key and environment variable) is
+// refused before terraform runs. The same guard applies; Terraform refuses
+// the file if the environment's state changed since it was made.
 // +cache="never"
 func (m *Lakehouse) ApplyPlanFile(
 	ctx context.Context,
@@ -133,6 +136,16 @@ func (m *Lakehouse) ApplyPlanFile(
 		return "", err
 	}
 	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return "", fmt.Errorf("apply %s: %w", t, err)
+	}
+	// Terraform applies a saved plan to the backend recorded inside it,
+	// whatever --env says: check what the file itself was made for before
+	// terraform touches any state.
+	binding, err := readPlanBinding(ctx, m.TerraformImage, planFile)
+	if err != nil {
+		return "", fmt.Errorf("apply %s: %w", t, err)
+	}
+	if err := t.CheckPlan(binding); err != nil {
 		return "", fmt.Errorf("apply %s: %w", t, err)
 	}
 	p, err := planFrom(ctx, t, m.session(t).WithFile(t.PlanFile(), planFile), false, nil)
@@ -320,4 +333,24 @@ func (m *Lakehouse) Unlock(
 		return "", fmt.Errorf("unlock %s: %w", t, err)
 	}
 	return fmt.Sprintf("%s: lock %s removed from %s", t, lockID, t.Backend().Value), nil
+}
+
+// readPlanBinding reads what a saved plan file records about its state
+// backend and environment. File contents travel as text through the API, so
+// the binary plan is read base64-encoded.
+func readPlanBinding(ctx context.Context, image string, planFile *dagger.File) (terraform.PlanBinding, error) {
+	const path = "/tmp/review.tfplan"
+	encoded, err := dag.Container().
+		From(image).
+		WithMountedFile(path, planFile).
+		WithExec([]string{"base64", "-w", "0", path}, dagger.ContainerWithExecOpts{UseEntrypoint: false}).
+		Stdout(ctx)
+	if err != nil {
+		return terraform.PlanBinding{}, fmt.Errorf("read the plan file: %w", err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
+	if err != nil {
+		return terraform.PlanBinding{}, fmt.Errorf("read the plan file: %w", err)
+	}
+	return terraform.ReadPlanBinding(raw)
 }

@@ -151,6 +151,13 @@ func (m *Lakehouse) target(ctx context.Context, env, cloud string) (terraform.Ta
 	if err != nil {
 		return terraform.Target{}, err
 	}
+	// init runs with -lockfile=readonly; say which file is missing and how
+	// to make it before terraform fails on it.
+	if ok, err := m.hasFile(ctx, c.LockFile()); err != nil {
+		return terraform.Target{}, err
+	} else if !ok {
+		return terraform.Target{}, terraform.MissingLockError(c)
+	}
 	return terraform.NewTarget(e, c)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -146,8 +147,29 @@ func TestAnAddedEnvironmentPlansWithNoCodeChange(t *testing.T) {
 	assert.Contains(t, planned(t, eng).ExecLines(), "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/qa.tfvars -out=qa.tfplan -detailed-exitcode")
 }
 
+// withLockFile copies the Terraform roots and environments of the checkout
+// and adds a lock file to the cloud root (gcp/ has none in this repository:
+// its providers cannot be obtained where it is developed).
+func withLockFile(t *testing.T, cloud string) string {
+	t.Helper()
+	root := repoWithExtraEnvironments(t, nil)
+	require.NoError(t, os.WriteFile(filepath.Join(root, cloud, ".terraform.lock.hcl"), []byte("# test lock\n"), 0o644))
+	return root
+}
+
+func TestPlanRefusesACloudRootWithoutALockFile(t *testing.T) {
+	root := repoWithExtraEnvironments(t, nil)
+	require.NoError(t, os.Remove(filepath.Join(root, "aws", ".terraform.lock.hcl")))
+	m, eng := tfEngineAt(t, root, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	_, err := withAWS(m).Plan(t.Context(), firstEnv(t), "aws")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "aws/.terraform.lock.hcl is not in the repository")
+	assert.Contains(t, err.Error(), "providers lock")
+	assert.Empty(t, eng.Containers(), "nothing runs without the lock file")
+}
+
 func TestGCPPlanUsesThePrefixAndAMountedCredentialsFile(t *testing.T) {
-	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	m, eng := tfEngineAt(t, withLockFile(t, "gcp"), repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
 	p, err := m.WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Plan(t.Context(), "prod", "gcp")
 	require.NoError(t, err)
 	assert.Equal(t, "iceberg-lakehouse/prod", p.StateKey)
@@ -406,19 +428,75 @@ func TestUnlockRemovesOnlyTheNamedLockOfTheEnvironment(t *testing.T) {
 	assert.ErrorContains(t, err, "is not an ID")
 }
 
+// servePlanFile answers the base64 read of a reviewed plan file with the
+// bytes of a real saved plan from pipelines/terraform/testdata/planfiles.
+func servePlanFile(t *testing.T, eng *enginetest.Engine, name string) *dagger.File {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "pipelines/terraform/testdata/planfiles", name))
+	require.NoError(t, err)
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		if last := c.LastExec(); len(last) > 0 && last[0] == "base64" {
+			return base64.StdEncoding.EncodeToString(raw), true
+		}
+		return nil, false
+	})
+	return dag.Directory().WithNewFile("reviewed.tfplan", "binary plan").File("reviewed.tfplan")
+}
+
+// The real plan fixture was made for dev on aws (state key
+// iceberg-lakehouse/dev/terraform.tfstate, variable environment = "dev").
+const planFileEnv = "dev"
+
 func TestApplyPlanFileAppliesTheGivenFileInTheEnvironmentsState(t *testing.T) {
 	planJSON, bucket := protectedPlan(t)
 	m, eng := tfEngine(t, planJSON)
-	reviewed := dag.Directory().WithNewFile("prod.tfplan", "binary plan").File("prod.tfplan")
+	reviewed := servePlanFile(t, eng, "dev-aws.planfile")
 
-	_, err := withAWS(m).ApplyPlanFile(t.Context(), "prod", "aws", reviewed, nil)
+	_, err := withAWS(m).ApplyPlanFile(t.Context(), planFileEnv, "aws", reviewed, nil)
 	require.ErrorContains(t, err, bucket, "the guard applies to saved files too")
 
-	_, err = withAWS(m).ApplyPlanFile(t.Context(), "prod", "aws", reviewed, []string{bucket})
+	_, err = withAWS(m).ApplyPlanFile(t.Context(), planFileEnv, "aws", reviewed, []string{bucket})
 	require.NoError(t, err)
 	applied := ran(t, eng, "terraform", "apply")
-	assert.Contains(t, applied.FileMounts()["prod.tfplan"], "withNewFile(contents:binary plan")
+	assert.Contains(t, applied.FileMounts()[planFileEnv+".tfplan"], "withNewFile(contents:binary plan")
 	assert.Negative(t, execIndex(applied, "terraform", "plan"), "a saved file is applied, not re-planned")
-	assert.Contains(t, applied.ExecLines()[0], "-backend-config=key=iceberg-lakehouse/prod/terraform.tfstate")
-	assert.Equal(t, "terraform apply -input=false -no-color -lock-timeout=5m prod.tfplan", applied.ExecLines()[len(applied.ExecLines())-1])
+	assert.Contains(t, applied.ExecLines()[0], "-backend-config=key=iceberg-lakehouse/"+planFileEnv+"/terraform.tfstate")
+	assert.Equal(t, "terraform apply -input=false -no-color -lock-timeout=5m "+planFileEnv+".tfplan", applied.ExecLines()[len(applied.ExecLines())-1])
+}
+
+// Terraform would apply a saved plan to the state recorded inside it: a
+// plan made for one environment, handed to another, is refused before any
+// terraform command runs.
+func TestApplyPlanFileRefusesAPlanMadeForAnotherEnvironmentOrCloud(t *testing.T) {
+	var other string
+	for _, env := range repoEnvironments(t, repoRoot(t)) {
+		if env != planFileEnv {
+			other = env
+			break
+		}
+	}
+	require.NotEmpty(t, other)
+	for _, tc := range []struct{ env, cloud, file string }{
+		{other, "aws", "dev-aws.planfile"},
+		{planFileEnv, "aws", "workspace-aws.planfile"},
+		{planFileEnv, "aws", "local-state.planfile"},
+	} {
+		t.Run(tc.env+"/"+tc.file, func(t *testing.T) {
+			m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+			reviewed := servePlanFile(t, eng, tc.file)
+			_, err := withAWS(m).ApplyPlanFile(t.Context(), tc.env, tc.cloud, reviewed, nil)
+			require.Error(t, err)
+			assert.Contains(t, cliMessage(err), "apply "+tc.env+"/"+tc.cloud)
+			for _, c := range eng.Containers() {
+				for _, line := range c.ExecLines() {
+					assert.False(t, strings.HasPrefix(line, "terraform "), "terraform ran (%s) although the plan is not for this environment", line)
+				}
+			}
+		})
+	}
+	m, eng := tfEngine(t, "{}")
+	_, err := withAWS(m).ApplyPlanFile(t.Context(), other, "aws", servePlanFile(t, eng, "dev-aws.planfile"), nil)
+	msg := cliMessage(err)
+	assert.Contains(t, msg, "iceberg-lakehouse/dev/terraform.tfstate", "names the state the file is for")
+	assert.Contains(t, msg, "iceberg-lakehouse/"+other+"/terraform.tfstate", "and the state of this call")
 }
