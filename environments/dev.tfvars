@@ -17,6 +17,13 @@ enable_alerting       = false
 log_retention_days    = 30
 deletion_protection   = false
 
+# Promotion (read by the pipeline): where releases come from and what the
+# upstream environment's quality gate must show.
+promotion_upstream               = ""
+promotion_warnings_block         = false
+promotion_max_evidence_age_hours = 168
+promotion_requires_approval      = false
+
 # AWS only.
 aws_region             = "us-east-1"
 aws_vpc_cidr           = "10.40.0.0/16"

@@ -17,6 +17,13 @@ enable_alerting       = true
 log_retention_days    = 365
 deletion_protection   = true
 
+# Promotion (read by the pipeline): where releases come from and what the
+# upstream environment's quality gate must show.
+promotion_upstream               = "staging"
+promotion_warnings_block         = true
+promotion_max_evidence_age_hours = 72
+promotion_requires_approval      = true
+
 # AWS only. PLACEHOLDER certificate (account 000000000000): replace with the
 # ACM certificate ARN of the prod catalog hostname.
 aws_region             = "us-east-1"

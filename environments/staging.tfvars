@@ -17,6 +17,13 @@ enable_alerting       = true
 log_retention_days    = 90
 deletion_protection   = true
 
+# Promotion (read by the pipeline): where releases come from and what the
+# upstream environment's quality gate must show.
+promotion_upstream               = "dev"
+promotion_warnings_block         = true
+promotion_max_evidence_age_hours = 168
+promotion_requires_approval      = false
+
 # AWS only. PLACEHOLDER certificate (account 000000000000): replace with the
 # ACM certificate ARN of the staging catalog hostname.
 aws_region             = "us-east-1"

@@ -146,6 +146,45 @@ variable "deletion_protection" {
   default     = true
 }
 
+# ------------------------------------------------------------ Promotion --
+# Read by the pipeline (deploy/promote), not by any resource: they live here
+# because an environment is its tfvars file. Declared in both roots so the
+# shared file never warns about undeclared variables.
+
+variable "promotion_upstream" {
+  description = "The environment whose passing release this one deploys (\"\" for the first environment, which deploys releases straight from publish)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.promotion_upstream == "" || (can(regex("^[a-z][a-z0-9]{1,9}$", var.promotion_upstream)) && var.promotion_upstream != var.environment)
+    error_message = "promotion_upstream must be \"\" or another environment's name (2-10 lowercase letters and digits)."
+  }
+}
+
+variable "promotion_warnings_block" {
+  description = "Whether a quality gate that passes with warnings blocks promotion into this environment."
+  type        = bool
+  default     = true
+}
+
+variable "promotion_max_evidence_age_hours" {
+  description = "How old the upstream environment's passing gate may be when this environment deploys a release (hours)."
+  type        = number
+  default     = 168
+
+  validation {
+    condition     = var.promotion_max_evidence_age_hours >= 1 && var.promotion_max_evidence_age_hours <= 2160 && floor(var.promotion_max_evidence_age_hours) == var.promotion_max_evidence_age_hours
+    error_message = "promotion_max_evidence_age_hours must be a whole number of hours between 1 and 2160 (90 days)."
+  }
+}
+
+variable "promotion_requires_approval" {
+  description = "Whether a deploy to this environment waits for a human approval (the workflow's GitHub environment protection rules)."
+  type        = bool
+  default     = false
+}
+
 # ------------------------------------------------------------- AWS only --
 
 variable "aws_region" {

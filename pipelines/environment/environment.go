@@ -32,8 +32,9 @@ var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
 // Discover/NewCatalog followed by Lookup or Envs, so code that receives an
 // Env may trust its name and files.
 type Env struct {
-	name    string
-	project string
+	name      string
+	project   string
+	promotion Promotion
 }
 
 // String returns the environment name, e.g. "dev".
@@ -204,7 +205,11 @@ func parseTfvars(filename string, src []byte) (Env, error) {
 	if err != nil {
 		return Env{}, err
 	}
-	return Env{name: stem, project: project.value}, nil
+	promotion, err := parsePromotion(filename, attrs)
+	if err != nil {
+		return Env{}, err
+	}
+	return Env{name: stem, project: project.value, promotion: promotion}, nil
 }
 
 type attrValue struct {
@@ -238,6 +243,10 @@ type Listing struct {
 	Environments []ListedEnv `json:"environments"`
 	// Invalid are the files that define no usable environment.
 	Invalid []ListedInvalid `json:"invalid"`
+	// PromotionOrder is the order a release moves through the environments,
+	// or empty with PromotionError set when the files do not form one.
+	PromotionOrder []string `json:"promotion_order"`
+	PromotionError string   `json:"promotion_error,omitempty"`
 }
 
 // ListedEnv is one usable environment in a Listing.
@@ -246,6 +255,10 @@ type ListedEnv struct {
 	Project string `json:"project"`
 	Tfvars  string `json:"tfvars"`
 	EnvFile string `json:"env_file"`
+	// PromotesFrom is the upstream environment ("" for the first).
+	PromotesFrom string `json:"promotes_from"`
+	// RequiresApproval: the deploy job waits for a human.
+	RequiresApproval bool `json:"requires_approval"`
 }
 
 // ListedInvalid is one invalid file in a Listing.
@@ -256,9 +269,19 @@ type ListedInvalid struct {
 
 // Listing describes the catalog for machines (JSON) and people.
 func (c *Catalog) Listing() Listing {
-	l := Listing{Names: c.Names(), Environments: []ListedEnv{}, Invalid: []ListedInvalid{}}
+	l := Listing{Names: c.Names(), Environments: []ListedEnv{}, Invalid: []ListedInvalid{}, PromotionOrder: []string{}}
 	for _, e := range c.envs {
-		l.Environments = append(l.Environments, ListedEnv{Name: e.name, Project: e.project, Tfvars: e.TfvarsFile(), EnvFile: e.EnvFile()})
+		l.Environments = append(l.Environments, ListedEnv{
+			Name: e.name, Project: e.project, Tfvars: e.TfvarsFile(), EnvFile: e.EnvFile(),
+			PromotesFrom: e.promotion.Upstream, RequiresApproval: e.promotion.RequiresApproval,
+		})
+	}
+	if order, err := c.PromotionOrder(); err != nil {
+		l.PromotionError = err.Error()
+	} else {
+		for _, e := range order {
+			l.PromotionOrder = append(l.PromotionOrder, e.name)
+		}
 	}
 	for _, inv := range c.invalid {
 		l.Invalid = append(l.Invalid, ListedInvalid{File: inv.File, Error: inv.Err.Error()})

@@ -1,0 +1,169 @@
+package environment
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Promotion is how releases reach an environment, read from the
+// promotion_* variables of its tfvars file.
+type Promotion struct {
+	// Upstream is the environment whose passing release this one deploys;
+	// "" for the first environment, which deploys releases from publish.
+	Upstream string
+	// WarningsBlock: a gate that passes with warnings does not promote.
+	WarningsBlock bool
+	// MaxEvidenceAge is how old the upstream's passing gate may be.
+	MaxEvidenceAge time.Duration
+	// RequiresApproval: a deploy waits for a human (the workflow's GitHub
+	// environment protection rules).
+	RequiresApproval bool
+
+	line int // of promotion_upstream, for errors
+}
+
+// The defaults fail closed: warnings block, evidence older than a week is stale.
+const (
+	defaultWarningsBlock  = true
+	defaultMaxEvidenceAge = 168 * time.Hour
+)
+
+// parsePromotion reads the optional promotion_* attributes.
+func parsePromotion(filename string, attrs hcl.Attributes) (Promotion, error) {
+	p := Promotion{WarningsBlock: defaultWarningsBlock, MaxEvidenceAge: defaultMaxEvidenceAge}
+	if a, ok := attrs["promotion_upstream"]; ok {
+		v, err := literal(filename, a, cty.String)
+		if err != nil {
+			return p, err
+		}
+		p.Upstream, p.line = v.AsString(), a.Range.Start.Line
+		if p.Upstream != "" && !namePattern.MatchString(p.Upstream) {
+			return p, fmt.Errorf("%s:%d: promotion_upstream = %q is not an environment name: use \"\" for the first environment or the name of another environments/<name>.tfvars", filename, p.line, p.Upstream)
+		}
+	}
+	if a, ok := attrs["promotion_warnings_block"]; ok {
+		v, err := literal(filename, a, cty.Bool)
+		if err != nil {
+			return p, err
+		}
+		p.WarningsBlock = v.True()
+	}
+	if a, ok := attrs["promotion_max_evidence_age_hours"]; ok {
+		v, err := literal(filename, a, cty.Number)
+		if err != nil {
+			return p, err
+		}
+		hours, _ := v.AsBigFloat().Float64()
+		if hours < 1 || hours > 2160 || hours != math.Trunc(hours) {
+			return p, fmt.Errorf("%s:%d: promotion_max_evidence_age_hours = %v: use a whole number of hours from 1 to 2160", filename, a.Range.Start.Line, hours)
+		}
+		p.MaxEvidenceAge = time.Duration(hours) * time.Hour
+	}
+	if a, ok := attrs["promotion_requires_approval"]; ok {
+		v, err := literal(filename, a, cty.Bool)
+		if err != nil {
+			return p, err
+		}
+		p.RequiresApproval = v.True()
+	}
+	return p, nil
+}
+
+func literal(filename string, a *hcl.Attribute, want cty.Type) (cty.Value, error) {
+	line := a.Range.Start.Line
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("%s:%d: %s must be a literal value: %w", filename, line, a.Name, diags)
+	}
+	if v.IsNull() || !v.IsKnown() || !v.Type().Equals(want) {
+		return cty.NilVal, fmt.Errorf("%s:%d: %s must be a %s, got %s", filename, line, a.Name, want.FriendlyName(), v.Type().FriendlyName())
+	}
+	return v, nil
+}
+
+// Promotion returns how releases reach e.
+func (e Env) Promotion() Promotion { return e.promotion }
+
+// PromotionOrder returns the environments in the order a release moves
+// through them (the first environment, then each one's downstream). The
+// order must be one chain or tree with exactly one first environment, every
+// upstream a usable environment, and no cycle; otherwise the error names
+// each offending file and line.
+func (c *Catalog) PromotionOrder() ([]Env, error) {
+	byName := map[string]Env{}
+	for _, e := range c.envs {
+		byName[e.name] = e
+	}
+	invalid := map[string]string{}
+	for _, inv := range c.invalid {
+		invalid[inv.Name] = inv.File
+	}
+	var errs []error
+	var roots []Env
+	for _, e := range c.envs {
+		up := e.promotion.Upstream
+		switch {
+		case up == "":
+			roots = append(roots, e)
+		case invalid[up] != "":
+			errs = append(errs, fmt.Errorf("%s:%d: promotion_upstream = %q, but %s is invalid: fix it first", e.TfvarsFile(), e.promotion.line, up, invalid[up]))
+		case byName[up].IsZero():
+			errs = append(errs, fmt.Errorf("%s:%d: promotion_upstream = %q is not an environment: known environments are %s", e.TfvarsFile(), e.promotion.line, up, strings.Join(c.Names(), ", ")))
+		}
+	}
+	switch {
+	case len(roots) == 0 && len(errs) == 0:
+		errs = append(errs, fmt.Errorf("no first environment: every environments/*.tfvars names a promotion_upstream; set promotion_upstream = \"\" in the environment that deploys releases from publish"))
+	case len(roots) > 1:
+		files := make([]string, len(roots))
+		for i, r := range roots {
+			files[i] = r.TfvarsFile()
+		}
+		errs = append(errs, fmt.Errorf("%d first environments (%s) have promotion_upstream = \"\": exactly one may; set the others' promotion_upstream to the environment they promote from", len(roots), strings.Join(files, ", ")))
+	}
+	for _, e := range c.envs {
+		if cycle := cycleFrom(e, byName); cycle != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: promotion_upstream forms a cycle %s: one environment in it must come first", e.TfvarsFile(), e.promotion.line, strings.Join(cycle, " ← ")))
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	var order []Env
+	queue := roots
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		order = append(order, next)
+		for _, e := range c.envs {
+			if e.promotion.Upstream == next.name {
+				queue = append(queue, e)
+			}
+		}
+	}
+	return order, nil
+}
+
+// cycleFrom follows upstreams from e and returns the cycle it enters, if any.
+func cycleFrom(e Env, byName map[string]Env) []string {
+	seen := map[string]int{}
+	var path []string
+	for cur := e; !cur.IsZero(); cur = byName[cur.promotion.Upstream] {
+		if i, ok := seen[cur.name]; ok {
+			return append(path[i:], cur.name)
+		}
+		seen[cur.name] = len(path)
+		path = append(path, cur.name)
+		if cur.promotion.Upstream == "" {
+			return nil
+		}
+	}
+	return nil
+}
