@@ -11,7 +11,7 @@ import (
 type PlanMismatchError struct {
 	// Plan is what the file records.
 	Plan PlanBinding
-	// Target is the environment/cloud of the call, e.g. "prod/aws".
+	// Target is the call's "<env>/<cloud>" (Target.String()).
 	Target string
 	// Want is what a plan of Target records.
 	Want PlanBinding

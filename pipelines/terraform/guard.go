@@ -2,57 +2,153 @@ package terraform
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
 
 // Policy decides which planned changes need explicit permission.
 //
-// The rule: a change is refused when it deletes or replaces a resource
-// whose type is protected, unless its exact address is in the run's allow
-// list. Protection is by type, not by name: every bucket, every key and
-// every catalog store is protected, because a rename in configuration must
-// not silently drop protection. Creates, updates and forgets are never
+// The rule: a change is refused when its resource type is protected against
+// that kind of change (delete, replace, or a change that makes lifecycle
+// rules expire data, see Change.ExpiresData), unless its exact address is
+// in the run's allow list. Protection is by type, not by name: every
+// bucket, every key and every catalog store is protected, because a rename
+// in configuration must not silently drop protection. Forgets are never
 // refused (forget leaves the cloud resource in place).
 type Policy struct {
-	// Protected maps a resource type to why deleting it is dangerous.
+	// Protected maps a resource type to why deleting it is dangerous;
+	// deletes and replaces of these types are refused. DefaultPolicy fills
+	// it from the same table as Rules, for readers of this field.
 	Protected map[string]string
+	// Rules maps a resource type to the kinds of change refused and why.
+	// For a type in both, Rules wins.
+	Rules map[string]Protection
 }
 
-// DefaultPolicy protects the lakehouse's data, its encryption keys and its
-// Iceberg catalog state on both clouds.
-func DefaultPolicy() Policy {
+// Refuse is a set of kinds of planned change.
+type Refuse uint8
+
+// The kinds of change a Protection can refuse.
+const (
+	// RefuseDelete refuses deleting the resource.
+	RefuseDelete Refuse = 1 << iota
+	// RefuseReplace refuses replacing it (delete and create, either order).
+	RefuseReplace
+	// RefuseExpiry refuses a create, update or replace after which its
+	// lifecycle rules delete data the current rules keep
+	// (Change.ExpiresData).
+	RefuseExpiry
+
+	// RefuseDestroy refuses deletes and replaces.
+	RefuseDestroy = RefuseDelete | RefuseReplace
+)
+
+// Protection says which changes of one resource type are refused and why.
+type Protection struct {
+	Refuse Refuse
+	// Reason completes "<type> …" in the refusal message.
+	Reason string
+}
+
+// refuses returns whether p refuses c.
+func (p Protection) refuses(c Change) bool {
+	switch {
+	case c.Action == Delete:
+		return p.Refuse&RefuseDelete != 0
+	case c.Action == Replace && p.Refuse&RefuseReplace != 0:
+		return true
+	}
+	return c.ExpiresData && p.Refuse&RefuseExpiry != 0
+}
+
+// defaultProtections is the one table of what DefaultPolicy protects, how,
+// and why.
+//
+// Deliberately not protected: aws_kms_alias (deleting or renaming an alias
+// leaves the key and the data intact, and nothing in the roots resolves the
+// key by alias); aws_s3_bucket_ownership_controls and IAM (access, not
+// data; a mistake there is fixed by the next apply).
+var defaultProtections = func() map[string]Protection {
 	const (
-		data    = "holds lakehouse data or audit logs"
-		key     = "encrypts lakehouse data; deleting it makes the data unreadable"
-		catalog = "holds Iceberg catalog state; deleting it orphans every table"
+		data       = "holds lakehouse data or audit logs"
+		key        = "encrypts lakehouse data; deleting it makes the data unreadable"
+		catalog    = "holds Iceberg catalog state; deleting it orphans every table"
+		secret     = "holds the catalog database password; a new or missing value breaks the running catalog until it is redeployed with the new value"
+		expiry     = "rules delete objects for good: a new, shorter or wider expiration deletes lakehouse data the current rules keep"
+		versioning = "keeps overwritten and deleted objects recoverable; deleting it suspends versioning"
 	)
-	return Policy{Protected: map[string]string{
-		"aws_s3_bucket":                        data,
-		"google_storage_bucket":                data,
-		"google_logging_project_bucket_config": data,
-		"aws_kms_key":                          key,
-		"google_kms_crypto_key":                key,
-		"google_kms_key_ring":                  key,
-		"aws_glue_catalog_database":            catalog,
-		"aws_glue_catalog_table":               catalog,
-		"aws_dynamodb_table":                   catalog,
-		"aws_db_instance":                      catalog,
-		"aws_rds_cluster":                      catalog,
-		"google_sql_database_instance":         catalog,
-		"google_sql_database":                  catalog,
-		"google_bigquery_dataset":              catalog,
-		"google_biglake_catalog":               catalog,
-		"google_biglake_database":              catalog,
-		"google_biglake_table":                 catalog,
-	}}
+	return map[string]Protection{
+		// Data and its safety nets.
+		"aws_s3_bucket":                         {RefuseDestroy, data},
+		"google_storage_bucket":                 {RefuseDestroy | RefuseExpiry, data + "; its lifecycle " + expiry},
+		"google_logging_project_bucket_config":  {RefuseDestroy, data},
+		"aws_s3_bucket_lifecycle_configuration": {RefuseExpiry, expiry},
+		"aws_s3_bucket_versioning":              {RefuseDestroy, versioning},
+		"aws_s3_bucket_object_lock_configuration": {RefuseDestroy,
+			"retains objects against deletion; deleting it drops the default retention"},
+		"aws_s3_bucket_policy": {RefuseDestroy,
+			"denies access without TLS; deleting it leaves the bucket reachable over plain HTTP"},
+		"aws_s3_bucket_public_access_block": {RefuseDestroy,
+			"keeps the bucket private; deleting it lets an ACL or policy make data public"},
+		"aws_s3_bucket_server_side_encryption_configuration": {RefuseDestroy,
+			"encrypts every new object with the lakehouse key; deleting it writes new objects without it"},
+		// Encryption keys.
+		"aws_kms_key":           {RefuseDestroy, key},
+		"google_kms_crypto_key": {RefuseDestroy, key},
+		"google_kms_key_ring":   {RefuseDestroy, key},
+		// Catalog state and the credentials the running catalog uses.
+		"aws_glue_catalog_database":            {RefuseDestroy, catalog},
+		"aws_glue_catalog_table":               {RefuseDestroy, catalog},
+		"aws_dynamodb_table":                   {RefuseDestroy, catalog},
+		"aws_db_instance":                      {RefuseDestroy, catalog},
+		"aws_rds_cluster":                      {RefuseDestroy, catalog},
+		"google_sql_database_instance":         {RefuseDestroy, catalog},
+		"google_sql_database":                  {RefuseDestroy, catalog},
+		"google_bigquery_dataset":              {RefuseDestroy, catalog},
+		"google_biglake_catalog":               {RefuseDestroy, catalog},
+		"google_biglake_database":              {RefuseDestroy, catalog},
+		"google_biglake_table":                 {RefuseDestroy, catalog},
+		"random_password":                      {RefuseDestroy, secret},
+		"google_secret_manager_secret":         {RefuseDestroy, secret + "; deleting the secret deletes every version"},
+		"google_secret_manager_secret_version": {RefuseDestroy, secret},
+		"aws_secretsmanager_secret":            {RefuseDestroy, secret + "; deleting the secret deletes every version"},
+		"aws_secretsmanager_secret_version":    {RefuseDestroy, secret},
+	}
+}
+
+// DefaultPolicy protects the lakehouse's data and what keeps it safe
+// (versioning, retention, privacy, encryption, lifecycle rules), its
+// encryption keys, its Iceberg catalog state and the catalog's database
+// password, on both clouds.
+func DefaultPolicy() Policy {
+	rules := defaultProtections()
+	protected := make(map[string]string, len(rules))
+	for typ, p := range rules {
+		if p.Refuse&RefuseDestroy != 0 {
+			protected[typ] = p.Reason
+		}
+	}
+	return Policy{Protected: protected, Rules: rules}
+}
+
+// Protection returns how p protects a resource type, false if it does not.
+func (p Policy) Protection(typ string) (Protection, bool) {
+	if r, ok := p.Rules[typ]; ok {
+		return r, true
+	}
+	if reason, ok := p.Protected[typ]; ok {
+		return Protection{Refuse: RefuseDestroy, Reason: reason}, true
+	}
+	return Protection{}, false
 }
 
 // RefusedError lists the changes a Policy refused.
 type RefusedError struct {
 	// Target is the environment/cloud of the plan, e.g. "prod/aws".
 	Target string
-	// Refused are the destructive changes to protected resources.
+	// Refused are the changes the policy refused: destructive changes to
+	// protected resources and changes that expire their data.
 	Refused []Refusal
 }
 
@@ -64,9 +160,18 @@ type Refusal struct {
 
 func (e *RefusedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "plan %s refused: it would destroy %d protected resource(s):", e.Target, len(e.Refused))
+	expiring := slices.ContainsFunc(e.Refused, func(r Refusal) bool { return r.ExpiresData })
+	fmt.Fprintf(&b, "plan %s refused: it would destroy %d protected resource(s)", e.Target, len(e.Refused))
+	if expiring {
+		b.WriteString(" or the data they hold")
+	}
+	b.WriteString(":")
 	for _, r := range e.Refused {
-		fmt.Fprintf(&b, "\n  - %s %s (%s %s)", r.Action, r.Address, r.Type, r.Reason)
+		what := r.Address
+		if r.ExpiresData {
+			what += ", expiring data"
+		}
+		fmt.Fprintf(&b, "\n  - %s %s (%s %s)", r.Action, what, r.Type, r.Reason)
 	}
 	b.WriteString("\nIf this is intended, re-run allowing exactly these addresses for this run, e.g. ")
 	for i, r := range e.Refused {
@@ -79,8 +184,9 @@ func (e *RefusedError) Error() string {
 	return b.String()
 }
 
-// Check returns a *RefusedError if s deletes or replaces a protected
-// resource whose address is not in allow. target names the plan in the
+// Check returns a *RefusedError if s makes a change p refuses (deletes or
+// replaces a protected resource, or makes lifecycle rules expire data) to
+// a resource whose address is not in allow. target names the plan in the
 // message (e.g. Target.String()).
 func (p Policy) Check(target string, s Summary, allow []string) error {
 	allowed := make(map[string]bool, len(allow))
@@ -89,14 +195,11 @@ func (p Policy) Check(target string, s Summary, allow []string) error {
 	}
 	var refused []Refusal
 	for _, c := range s.Changes {
-		if c.Action != Delete && c.Action != Replace {
+		prot, ok := p.Protection(c.Type)
+		if !ok || allowed[c.Address] || !prot.refuses(c) {
 			continue
 		}
-		reason, ok := p.Protected[c.Type]
-		if !ok || allowed[c.Address] {
-			continue
-		}
-		refused = append(refused, Refusal{Change: c, Reason: reason})
+		refused = append(refused, Refusal{Change: c, Reason: prot.Reason})
 	}
 	if len(refused) == 0 {
 		return nil

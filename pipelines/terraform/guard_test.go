@@ -1,7 +1,9 @@
 package terraform
 
 import (
+	"bytes"
 	"errors"
+	"sort"
 	"testing"
 
 	tfjson "github.com/hashicorp/terraform-json"
@@ -93,4 +95,150 @@ func TestAllowListMatchesExactAddressesOnly(t *testing.T) {
 		assert.Error(t, DefaultPolicy().Check("prod/aws", s, allow), "%v must not allow it", allow)
 	}
 	assert.NoError(t, DefaultPolicy().Check("prod/aws", s, []string{` aws_s3_bucket.data["prod"] `}))
+}
+
+// refusedAddresses returns the addresses Check refused, nil when it passed.
+func refusedAddresses(t *testing.T, p Policy, s Summary) map[string]Refusal {
+	t.Helper()
+	err := p.Check("dev/aws", s, nil)
+	if err == nil {
+		return nil
+	}
+	var refused *RefusedError
+	require.ErrorAs(t, err, &refused)
+	out := map[string]Refusal{}
+	for _, r := range refused.Refused {
+		out[r.Address] = r
+		assert.Contains(t, err.Error(), r.Reason, "the message must say why %s is refused", r.Address)
+	}
+	return out
+}
+
+func summarize(t *testing.T, planJSON []byte) Summary {
+	t.Helper()
+	s, err := Summarize(planJSON)
+	require.NoError(t, err)
+	return s
+}
+
+// addresses returns the addresses of s's changes.
+func addresses(s Summary) []string {
+	var out []string
+	for _, c := range s.Changes {
+		out = append(out, c.Address)
+	}
+	return out
+}
+
+// aws-delete.json: real plan deleting what keeps the bucket's data safe.
+func TestPlanRefusesDeletingWhatKeepsBucketDataSafe(t *testing.T) {
+	s := summarize(t, readPlan(t, "aws-delete.json"))
+	refused := refusedAddresses(t, DefaultPolicy(), s)
+	assert.ElementsMatch(t, []string{
+		"aws_s3_bucket_versioning.lakehouse",
+		"aws_s3_bucket_policy.lakehouse",
+		"aws_s3_bucket_public_access_block.lakehouse",
+		"aws_s3_bucket_server_side_encryption_configuration.lakehouse",
+		"aws_s3_bucket_object_lock_configuration.lakehouse",
+	}, keysOf(refused))
+	for _, r := range refused {
+		assert.Equal(t, Delete, r.Action)
+	}
+	assert.Contains(t, refused["aws_s3_bucket_versioning.lakehouse"].Reason, "deleting it suspends versioning")
+	assert.NoError(t, DefaultPolicy().Check("dev/aws", s, keysOf(refused)), "allowing every refused address lets the plan through")
+}
+
+// aws-secrets.json: real plan writing a new catalog database password, so
+// the secret version is replaced.
+func TestPlanRefusesReplacingTheCatalogPassword(t *testing.T) {
+	raw := readPlan(t, "aws-secrets.json")
+	refused := refusedAddresses(t, DefaultPolicy(), summarize(t, raw))
+	assert.Equal(t, []string{"aws_secretsmanager_secret_version.catalog_db_password"}, keysOf(refused))
+	assert.Equal(t, Replace, refused["aws_secretsmanager_secret_version.catalog_db_password"].Action)
+
+	// The gcp root keeps the password in random_password and a Secret
+	// Manager version, whose providers cannot be installed here: the same
+	// real plan JSON with the replaced resource's TYPE REWRITTEN stands in.
+	for _, typ := range []string{"random_password", "google_secret_manager_secret_version"} {
+		t.Run(typ, func(t *testing.T) {
+			rewritten := bytes.ReplaceAll(raw, []byte(`"aws_secretsmanager_secret_version"`), []byte(`"`+typ+`"`))
+			rewritten = bytes.ReplaceAll(rewritten, []byte(`"aws_secretsmanager_secret_version.catalog_db_password"`), []byte(`"`+typ+`.catalog_db_password"`))
+			refused := refusedAddresses(t, DefaultPolicy(), summarize(t, rewritten))
+			assert.Equal(t, []string{typ + ".catalog_db_password"}, keysOf(refused))
+			assert.Contains(t, refused[typ+".catalog_db_password"].Reason, "breaks the running catalog")
+		})
+	}
+	// Same for a delete: aws-delete.json deletes an (unprotected) KMS alias.
+	deleted := bytes.ReplaceAll(readPlan(t, "aws-delete.json"), []byte("aws_kms_alias"), []byte("random_password"))
+	assert.Contains(t, keysOf(refusedAddresses(t, DefaultPolicy(), summarize(t, deleted))), "random_password.lakehouse")
+}
+
+// aws-lifecycle.json: real plan changing lifecycle rules of existing and
+// new buckets (cases listed in testdata/guard/lifecycle/main.tf).
+func TestPlanRefusesLifecycleRulesThatExpireDataSooner(t *testing.T) {
+	s := summarize(t, readPlan(t, "aws-lifecycle.json"))
+	refused := refusedAddresses(t, DefaultPolicy(), s)
+	assert.ElementsMatch(t, []string{
+		"aws_s3_bucket_lifecycle_configuration.lakehouse", // noncurrent versions kept 7 days instead of 30
+		"aws_s3_bucket_lifecycle_configuration.staging",   // a new rule expiring tmp/
+		"aws_s3_bucket_lifecycle_configuration.scratch",   // first expiring rules on a bucket that has data
+	}, keysOf(refused))
+	for _, r := range refused {
+		assert.True(t, r.ExpiresData)
+	}
+	assert.Equal(t, Update, refused["aws_s3_bucket_lifecycle_configuration.lakehouse"].Action)
+	assert.Equal(t, Create, refused["aws_s3_bucket_lifecycle_configuration.scratch"].Action)
+
+	err := DefaultPolicy().Check("dev/aws", s, nil)
+	assert.Contains(t, err.Error(), "refused: it would destroy 3 protected resource(s) or the data they hold:")
+	assert.Contains(t, err.Error(), "  - update aws_s3_bucket_lifecycle_configuration.lakehouse, expiring data (aws_s3_bucket_lifecycle_configuration rules delete objects for good")
+	assert.Contains(t, err.Error(), "--allow-destroy=aws_s3_bucket_lifecycle_configuration.lakehouse")
+	assert.NoError(t, DefaultPolicy().Check("dev/aws", s, keysOf(refused)))
+}
+
+func TestHarmlessChangesToProtectedResourcesPass(t *testing.T) {
+	harmless := map[string][]string{
+		"aws-delete.json": {
+			"aws_s3_bucket.lakehouse", // tag change
+			"aws_kms_alias.lakehouse", // the key stays; nothing resolves it by alias
+		},
+		"aws-secrets.json": {"aws_secretsmanager_secret.catalog_db_password"}, // description
+		"aws-lifecycle.json": {
+			"aws_s3_bucket.audit",                         // tag change
+			"aws_s3_bucket_lifecycle_configuration.audit", // expiration 400 -> 730 days, earlier transition
+			"aws_s3_bucket.fresh",                         // new bucket …
+			"aws_s3_bucket_lifecycle_configuration.fresh", // … created with its rules: no data to expire
+		},
+	}
+	for plan, addrs := range harmless {
+		s := summarize(t, readPlan(t, plan))
+		refused := refusedAddresses(t, DefaultPolicy(), s)
+		for _, a := range addrs {
+			assert.Contains(t, addresses(s), a, "%s must change %s", plan, a)
+			assert.NotContains(t, keysOf(refused), a, "%s: %s must pass the guard", plan, a)
+		}
+	}
+}
+
+func keysOf(m map[string]Refusal) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// The policy table and the lifecycle readers must agree: a type refused on
+// expiry needs a reader, and a reader without a rule protects nothing.
+func TestEveryExpiryRuleHasAReaderAndBack(t *testing.T) {
+	for typ, p := range DefaultPolicy().Rules {
+		_, ok := expiryReaders[typ]
+		assert.Equal(t, p.Refuse&RefuseExpiry != 0, ok, typ)
+		assert.NotEmpty(t, p.Reason, typ)
+	}
+	for typ := range expiryReaders {
+		p, ok := DefaultPolicy().Protection(typ)
+		assert.True(t, ok && p.Refuse&RefuseExpiry != 0, typ)
+	}
 }

@@ -59,8 +59,8 @@ func TestDefaultPolicyProtectsEveryPreventDestroyResourceOfTheRepository(t *test
 				}
 				found++
 				typ := res.Labels[0]
-				_, ok := policy.Protected[typ]
-				assert.True(t, ok, "%s:%d: %s.%s has prevent_destroy but DefaultPolicy does not protect %s", f, res.DefRange.Start.Line, typ, res.Labels[1], typ)
+				p, ok := policy.Protection(typ)
+				assert.True(t, ok && p.Refuse&RefuseDelete != 0, "%s:%d: %s.%s has prevent_destroy but DefaultPolicy does not refuse deleting %s", f, res.DefRange.Start.Line, typ, res.Labels[1], typ)
 			}
 		}
 	}

@@ -32,6 +32,11 @@ type Change struct {
 	Name string `json:"name"`
 	// Action is what the plan does to it.
 	Action Action `json:"action"`
+	// ExpiresData is true when the change makes lifecycle rules delete
+	// objects the current rules keep: a new expiration, a shorter one, a
+	// wider filter, or rules not known until apply (see expiresData). A
+	// verdict, not a value.
+	ExpiresData bool `json:"expires_data,omitempty"`
 }
 
 // Summary is what a saved plan would do, by resource address.
@@ -69,7 +74,8 @@ func Summarize(planJSON []byte) (Summary, error) {
 		default: // no-op, read
 			continue
 		}
-		s.Changes = append(s.Changes, Change{Address: rc.Address, Type: rc.Type, Name: rc.Name, Action: act})
+		s.Changes = append(s.Changes, Change{Address: rc.Address, Type: rc.Type, Name: rc.Name, Action: act,
+			ExpiresData: expiresData(rc, act)})
 	}
 	sort.Slice(s.Changes, func(i, j int) bool { return s.Changes[i].Address < s.Changes[j].Address })
 	for name, oc := range p.OutputChanges {
@@ -126,7 +132,11 @@ func (s Summary) Markdown() string {
 				fmt.Fprintf(&b, "| … | %d more changes not listed |\n", len(s.Changes)-i)
 				break
 			}
-			fmt.Fprintf(&b, "| %s %s | `%s` |\n", actionMark[c.Action], c.Action, mdEscape(c.Address))
+			expires := ""
+			if c.ExpiresData {
+				expires = ", expires data"
+			}
+			fmt.Fprintf(&b, "| %s %s%s | `%s` |\n", actionMark[c.Action], c.Action, expires, mdEscape(c.Address))
 		}
 	}
 	if len(s.OutputChanges) > 0 {

@@ -168,3 +168,27 @@ func TestMarkdownOfAHugePlanFitsInAPullRequestComment(t *testing.T) {
 	assert.Contains(t, md, "**Plan:** 5000 to add")
 	assert.Contains(t, md, "4700 more changes not listed")
 }
+
+func TestMarkdownFlagsChangesThatExpireDataWithoutShowingValues(t *testing.T) {
+	s := summarize(t, readPlan(t, "aws-lifecycle.json"))
+	md := s.Markdown()
+	assert.Contains(t, md, "| ~ update, expires data | `aws_s3_bucket_lifecycle_configuration.lakehouse` |")
+	assert.Contains(t, md, "| + create, expires data | `aws_s3_bucket_lifecycle_configuration.scratch` |")
+	assert.Contains(t, md, "| ~ update | `aws_s3_bucket_lifecycle_configuration.audit` |")
+	assert.NotContains(t, md, "730", "no lifecycle values in the summary")
+}
+
+// The flag is computed from before/after values; none of them may reach
+// anything rendered from the Summary, its JSON or the guard's message.
+func TestSummaryOfASecretChangeRendersNoValue(t *testing.T) {
+	raw := readPlan(t, "aws-secrets.json")
+	require.Contains(t, string(raw), canary, "the real plan carries the password, so this test can catch a leak")
+	s := summarize(t, raw)
+	js, err := json.Marshal(s)
+	require.NoError(t, err)
+	err = DefaultPolicy().Check("dev/aws", s, nil)
+	require.Error(t, err)
+	for _, rendered := range []string{s.Markdown(), string(js), err.Error()} {
+		assert.NotContains(t, rendered, "CANARY")
+	}
+}
