@@ -12,14 +12,15 @@ from lakehouse.sensors import build_run_failure_alert_sensor, build_schema_drift
 
 
 def build_definitions(settings: Settings) -> Definitions:
-    deployed = settings.environment in {"staging", "prod"}
+    # LAKEHOUSE_DEPLOYED: an environment that runs unattended starts its schedules and
+    # the drift sensor; others start them stopped (turned on in the UI when wanted).
     return Definitions(
         assets=ALL_ASSETS,
         jobs=[customer_dim_job, daily_events_job],
-        schedules=build_schedules(running=deployed),
+        schedules=build_schedules(running=settings.deployed),
         sensors=[
             build_run_failure_alert_sensor(settings.alerting_enabled),
-            build_schema_drift_sensor(running=deployed),
+            build_schema_drift_sensor(running=settings.deployed),
         ],
         resources=build_resources(settings),
     )

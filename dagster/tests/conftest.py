@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ def lake_env(root: Path, **overrides: str) -> dict[str, str]:
         "LAKEHOUSE_ENVIRONMENT": "test",
         "LAKEHOUSE_ACCESS_LEVEL": "admin",
         "LAKEHOUSE_ALERTING_ENABLED": "false",
+        "LAKEHOUSE_DEPLOYED": "false",
         "ICEBERG_CATALOG_URI": f"sqlite:///{root}/catalog.db",
         "ICEBERG_WAREHOUSE": f"file://{root}/warehouse",
         "LAKEHOUSE_EVENTS_PER_DAY": str(EVENTS_PER_DAY),
@@ -37,6 +39,45 @@ def lake_env(root: Path, **overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+# Variables a developer's shell may export that would leak into subprocesses.
+_LAKEHOUSE_PREFIXES = ("LAKEHOUSE_", "ICEBERG_", "S3_", "ALERT_", "AWS_", "COMPOSE_")
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """os.environ without lakehouse variables, plus ``extra`` and the project on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_LAKEHOUSE_PREFIXES)}
+    env["PYTHONPATH"] = str(PROJECT_DIR)
+    env.update(extra)
+    return env
+
+
+def write_env_file(project_dir: Path, env: dict[str, str]) -> Path:
+    """Write ``env`` as ``<project_dir>/.env.<LAKEHOUSE_ENVIRONMENT>`` (values quoted)."""
+    project_dir.mkdir(parents=True, exist_ok=True)
+    path = project_dir / f".env.{env['LAKEHOUSE_ENVIRONMENT']}"
+    path.write_text("".join(f"{k}='{v}'\n" for k, v in env.items()), encoding="utf-8")
+    return path
+
+
+def set_key(path: Path, key: str, value: str) -> None:
+    """Replace the line ``key=...`` of an env file (it must be there)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    hits = [i for i, line in enumerate(lines) if line.startswith(f"{key}=")]
+    assert len(hits) == 1, f"{key} is not set exactly once in {path}"
+    lines[hits[0]] = f"{key}={value}"
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def shared_table(name: str) -> dict:
+    """A table of cases the Go pipeline runs too (pipelines/environment/testdata)."""
+    path = PROJECT_DIR.parent / "pipelines" / "environment" / "testdata" / name
+    if not path.exists():
+        if (PROJECT_DIR.parent / "go.mod").exists():
+            pytest.fail(f"{path} is missing from the repository")
+        pytest.skip(f"{path}: the dagster project was copied without the repository")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def dim_config(as_of: datetime) -> dict:

@@ -1,36 +1,7 @@
 from __future__ import annotations
 
-import pytest
-
 from lakehouse import alerting
-from lakehouse.config import ConfigError, Settings, parse_env_file
 from lakehouse.quality.report import redact_uri
-
-
-def test_for_environment_reads_env_file_and_process_env_wins(monkeypatch):
-    monkeypatch.delenv("LAKEHOUSE_ENVIRONMENT", raising=False)
-    monkeypatch.delenv("ICEBERG_CATALOG_URI", raising=False)
-    prod = Settings.for_environment("prod", environ={})
-    assert (prod.environment, prod.access_level, prod.alerting_enabled) == ("prod", "reader", True)
-    assert prod.catalog_uri.endswith("/iceberg/main")
-    override = Settings.for_environment(
-        "dev", environ={"ICEBERG_CATALOG_URI": "sqlite:///x.db", "ICEBERG_WAREHOUSE": "file:///x"}
-    )
-    assert override.catalog_type == "sql" and override.access_level == "admin"
-
-
-def test_for_environment_rejects_a_mismatched_environment():
-    with pytest.raises(ConfigError, match="does not match"):
-        Settings.for_environment("prod", environ={"LAKEHOUSE_ENVIRONMENT": "dev"})
-
-
-def test_parse_env_file_handles_comments_quotes_and_export(tmp_path):
-    path = tmp_path / ".env.x"
-    path.write_text("# c\n\nexport A=1\nB='two words'\nC=\"x=y\"\nD=\n")
-    assert parse_env_file(path) == {"A": "1", "B": "two words", "C": "x=y", "D": ""}
-    path.write_text("not a pair\n")
-    with pytest.raises(ConfigError):
-        parse_env_file(path)
 
 
 def test_sns_is_published_when_configured(monkeypatch):

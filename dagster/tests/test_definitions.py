@@ -47,7 +47,7 @@ def test_definitions_content(tmp_path):
     ("env", "message"),
     [
         ({}, "LAKEHOUSE_ENVIRONMENT"),
-        ({"LAKEHOUSE_ENVIRONMENT": "qa"}, "must be one of"),
+        ({"LAKEHOUSE_ENVIRONMENT": "Prod"}, "2-10 characters, lowercase letters and digits"),
         (
             {
                 "LAKEHOUSE_ENVIRONMENT": "dev",
@@ -73,6 +73,16 @@ def test_definitions_content(tmp_path):
             },
             "ACCESS",
         ),
+        (
+            {
+                "LAKEHOUSE_ENVIRONMENT": "dev",
+                "LAKEHOUSE_ALERTING_ENABLED": "false",
+                "LAKEHOUSE_DEPLOYED": "false",
+                "ICEBERG_CATALOG_URI": "sqlite:///x",
+                "ICEBERG_WAREHOUSE": "file:///x",
+            },
+            "LAKEHOUSE_ACCESS_LEVEL is not set",
+        ),
     ],
 )
 def test_invalid_settings_are_rejected(env, message):
@@ -84,6 +94,9 @@ def test_rest_catalog_properties():
     settings = Settings.from_env(
         {
             "LAKEHOUSE_ENVIRONMENT": "dev",
+            "LAKEHOUSE_ACCESS_LEVEL": "reader",
+            "LAKEHOUSE_ALERTING_ENABLED": "false",
+            "LAKEHOUSE_DEPLOYED": "false",
             "ICEBERG_CATALOG_URI": "http://nessie:19120/iceberg/main",
             "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse",
             "S3_ENDPOINT_URL": "http://s3:8333",
@@ -95,25 +108,40 @@ def test_rest_catalog_properties():
     assert props["type"] == "rest" and props["uri"].endswith("/iceberg/main")
     assert props["s3.endpoint"] == "http://s3:8333"
     assert props["warehouse"] == "warehouse"  # the Nessie warehouse name, not the s3 URI
-    assert settings.access_level == "reader"  # least privilege by default
-    assert not settings.alerting_enabled
+
+
+def default_statuses(defs) -> tuple[set[str], set[str], str]:
+    """(schedule statuses, schema_drift + schedules, run_failure_alert status) by name."""
+    repo = defs.get_repository_def()
+    sensors = {s.name: s.default_status.value for s in repo.sensor_defs}
+    schedules = {s.default_status.value for s in repo.schedule_defs}
+    return schedules, {sensors["schema_drift"]}, sensors["run_failure_alert"]
 
 
 @pytest.mark.parametrize(
-    ("environment", "running"), [("dev", False), ("staging", True), ("prod", True)]
+    ("environment", "deployed", "alerting", "access"),
+    [
+        ("dev", False, False, "admin"),
+        ("staging", True, True, "reader"),
+        ("prod", True, True, "reader"),
+    ],
 )
-def test_definitions_load_from_each_env_file(environment, running):
+def test_definitions_load_from_each_env_file(environment, deployed, alerting, access):
     """The committed .env.<env> files load as-is (no catalog connection at load time)."""
-    from dagster import DefaultScheduleStatus, DefaultSensorStatus
+    settings = Settings.for_environment(environment, environ={})
+    assert (settings.deployed, settings.alerting_enabled) == (deployed, alerting)
+    defs = build_definitions(settings)
+    schedules, drift, alert = default_statuses(defs)
+    running = "RUNNING" if deployed else "STOPPED"
+    assert (schedules, drift) == ({running}, {running})
+    assert alert == ("RUNNING" if alerting else "STOPPED")
+    assert defs.resources["iceberg"].access_level == access
 
-    defs = build_definitions(Settings.for_environment(environment, environ={}))
-    repo = defs.get_repository_def()
-    sensors = {s.name: s.default_status for s in repo.sensor_defs}
-    expected = DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
-    assert sensors["run_failure_alert"] == expected  # alerting on in staging/prod only
-    schedule_status = {s.default_status for s in repo.schedule_defs}
-    assert schedule_status == {
-        DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED
-    }
-    resource = defs.resources["iceberg"]
-    assert resource.access_level == ("admin" if environment == "dev" else "reader")
+
+@pytest.mark.parametrize("deployed", ["true", "false"])
+def test_lakehouse_deployed_alone_decides_whether_schedules_run(tmp_path, deployed):
+    """Not the environment's name: a dev-named environment marked deployed runs them."""
+    env = lake_env(tmp_path, LAKEHOUSE_ENVIRONMENT="dev", LAKEHOUSE_DEPLOYED=deployed)
+    schedules, drift, alert = default_statuses(build_definitions(Settings.from_env(env)))
+    running = "RUNNING" if deployed == "true" else "STOPPED"
+    assert (schedules, drift, alert) == ({running}, {running}, "STOPPED")

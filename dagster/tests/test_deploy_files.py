@@ -41,7 +41,8 @@ def load(name: str) -> dict:
 BASE = load("docker-compose.yaml")
 PROD = load("docker-compose.prod.yaml")
 DAGSTER_SERVICES = ("dagster-code", "dagster-webserver", "dagster-daemon")
-ENVS = ("dev", "staging", "prod")
+ENVS = sorted(p.name.removeprefix(".env.") for p in PROJECT_DIR.glob(".env.?*"))
+ENVS.remove("example")
 
 
 def test_every_long_running_service_has_a_healthcheck():
@@ -160,10 +161,32 @@ def test_env_files_are_complete_and_consistent(env):
     assert values["ICEBERG_CATALOG_URI"].endswith("/iceberg/main")
     assert re.match(r"^(s3|gs)://", values["ICEBERG_WAREHOUSE"])
     assert values["ICEBERG_WAREHOUSE"].startswith(f"s3://{values['LAKEHOUSE_S3_BUCKET']}/")
+    assert values["LAKEHOUSE_DEPLOYED"] in {"true", "false"}
+    for compose_file in values["COMPOSE_FILE"].split(":"):
+        assert (PROJECT_DIR / compose_file).is_file(), f"COMPOSE_FILE names {compose_file}"
     settings = Settings.from_env(values)
     assert settings.catalog_type == "rest"
-    expected = {"dev": ("admin", False), "staging": ("reader", True), "prod": ("reader", True)}
-    assert (settings.access_level, settings.alerting_enabled) == expected[env]
+
+
+@pytest.mark.parametrize(
+    ("env", "access", "alerting", "deployed", "compose_files"),
+    [
+        ("dev", "admin", False, False, "docker-compose.yaml"),
+        ("staging", "reader", True, True, "docker-compose.yaml"),
+        ("prod", "reader", True, True, "docker-compose.yaml:docker-compose.prod.yaml"),
+    ],
+)
+def test_committed_environments_differ_only_by_their_files(
+    env, access, alerting, deployed, compose_files
+):
+    values = parse_env_file(PROJECT_DIR / f".env.{env}")
+    settings = Settings.from_env(values)
+    assert (settings.access_level, settings.alerting_enabled, settings.deployed) == (
+        access,
+        alerting,
+        deployed,
+    )
+    assert values["COMPOSE_FILE"] == compose_files
 
 
 def test_no_secret_values_are_committed():
@@ -183,9 +206,11 @@ def test_no_secret_values_are_committed():
 
 def test_every_variable_the_code_reads_is_documented():
     source = (PROJECT_DIR / "lakehouse" / "config.py").read_text()
-    read = set(re.findall(r'(?:required|optional|env\.get)\("([A-Z0-9_]+)"', source))
+    read = set(
+        re.findall(r'(?:required|optional|boolean|integer|choice)\(\s*"([A-Z0-9_]+)"', source)
+    )
     documented = (PROJECT_DIR / ".env.example").read_text()
-    assert read, "config.py reads variables"
+    assert {"LAKEHOUSE_ACCESS_LEVEL", "LAKEHOUSE_DEPLOYED"} <= read, "the pattern finds reads"
     missing = {name for name in read if name not in documented}
     assert not missing
 

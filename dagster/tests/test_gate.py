@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
 import pyarrow as pa
-import pytest
 from pyiceberg.schema import Schema
 from pyiceberg.types import NestedField
 
@@ -16,12 +14,28 @@ from lakehouse.catalog import open_catalog
 from lakehouse.config import Settings
 from lakehouse.quality.report import SCHEMA_PATH
 from lakehouse.tables import EVENT_STREAM
-from tests.conftest import PROJECT_DIR, lake_env, materialize_all
+from tests.conftest import PROJECT_DIR, lake_env, materialize_all, process_env, write_env_file
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 
 
-def run_gate(soda_python: str, env: dict[str, str], out_dir: Path) -> tuple[int, dict, str]:
+def run_gate(
+    soda_python: str,
+    env: dict[str, str] | None,
+    out_dir: Path,
+    *args: str,
+    project_dir: Path | None = None,
+    process: dict[str, str] | None = None,
+    environment: str | None = None,
+) -> tuple[int, dict, str]:
+    """Run the gate CLI as the pipeline does; ``env`` becomes the project's env file.
+
+    Everything it writes (env file, snapshot, report) stays under ``out_dir``.
+    """
+    project_dir = project_dir or out_dir / "project"
+    if env is not None:
+        write_env_file(project_dir, env)
+    environment = environment or (env or {})["LAKEHOUSE_ENVIRONMENT"]
     out, md = out_dir / "gate.json", out_dir / "gate.md"
     proc = subprocess.run(
         [
@@ -29,16 +43,17 @@ def run_gate(soda_python: str, env: dict[str, str], out_dir: Path) -> tuple[int,
             "-m",
             "lakehouse.quality.gate",
             "--env",
-            env["LAKEHOUSE_ENVIRONMENT"],
+            environment,
+            "--project-dir",
+            str(project_dir),
             "--out",
             str(out),
             "--markdown",
             str(md),
-            "--duckdb-path",
-            str(out_dir / "s.duckdb"),
+            *args,
         ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, **env, "PYTHONPATH": str(PROJECT_DIR)},
+        cwd=out_dir,
+        env=process_env(**(process or {})),
         capture_output=True,
         text=True,
         timeout=300,
@@ -47,7 +62,8 @@ def run_gate(soda_python: str, env: dict[str, str], out_dir: Path) -> tuple[int,
     report = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
     assert report["exit_code"] == proc.returncode, proc.stderr
-    return proc.returncode, report, md.read_text()
+    assert proc.returncode in (0, 1, 2, 3), proc.stderr
+    return proc.returncode, report, md.read_text() if md.exists() else ""
 
 
 def checks_by_outcome(report: dict, outcome: str) -> set[str]:
@@ -154,57 +170,61 @@ def test_gate_errors_on_missing_table(tmp_path, soda_python):
 
 
 def test_gate_errors_on_bad_configuration(tmp_path, soda_python):
-    env = {
-        "LAKEHOUSE_ENVIRONMENT": "test",
-        "ICEBERG_CATALOG_URI": "http://nessie:19120/api/v2",
-        "ICEBERG_WAREHOUSE": "s3://bucket/",
-    }
+    env = lake_env(tmp_path / "lake", ICEBERG_CATALOG_URI="http://nessie:19120/api/v2")
     code, report, _ = run_gate(soda_python, env, tmp_path)
     assert (code, report["outcome"]) == (3, "error")
     assert "Iceberg REST" in report["errors"][0]
 
 
-@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
-def test_soda_cli_command_from_the_guide(lake, soda_python, tmp_path, environment):
-    """`soda scan -d lakehouse -c lakehouse/quality/configuration.<env>.yaml <checks>`."""
-    snapshot = PROJECT_DIR / ".soda" / environment / "lakehouse.duckdb"
-    run_env = {
-        **os.environ,
-        **lake["env"],
-        "PYTHONPATH": str(PROJECT_DIR),
-        "LAKEHOUSE_ENVIRONMENT": environment,
-        "HOME": str(tmp_path),
-    }
-    (tmp_path / ".soda").mkdir()
-    (tmp_path / ".soda" / "config.yml").write_text("send_anonymous_usage_stats: false\n")
+def test_soda_cli_command_from_the_guide(lake, soda_python, tmp_path):
+    """`soda scan -d lakehouse -c lakehouse/quality/configuration.yaml <checks>`, run in a
+    project directory after the gate refreshed its snapshot: one configuration file
+    serves every environment through ${LAKEHOUSE_ENVIRONMENT}."""
+    project = tmp_path / "project"
+    write_env_file(project, lake["env"])
+    (project / "lakehouse").symlink_to(PROJECT_DIR / "lakehouse", target_is_directory=True)
+    home = tmp_path / "home"
+    (home / ".soda").mkdir(parents=True)
+    (home / ".soda" / "config.yml").write_text("send_anonymous_usage_stats: false\n")
+    run_env = process_env(
+        HOME=str(home), LAKEHOUSE_ENVIRONMENT=lake["env"]["LAKEHOUSE_ENVIRONMENT"]
+    )
     materialized = subprocess.run(
-        [soda_python, "-m", "lakehouse.quality.gate", "--env", environment, "--materialize-only"],
-        cwd=PROJECT_DIR,
+        [
+            soda_python,
+            "-m",
+            "lakehouse.quality.gate",
+            "--env",
+            lake["env"]["LAKEHOUSE_ENVIRONMENT"],
+            "--project-dir",
+            str(project),
+            "--materialize-only",
+        ],
+        cwd=project,
         env=run_env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert materialized.returncode == 0, materialized.stderr
-    try:
-        soda = str(Path(soda_python).with_name("soda"))
-        scan = subprocess.run(
-            [
-                soda,
-                "scan",
-                "-d",
-                "lakehouse",
-                "-c",
-                f"lakehouse/quality/configuration.{environment}.yaml",
-                "lakehouse/quality/soda_checks/event_stream_checks.yaml",
-            ],
-            cwd=PROJECT_DIR,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert scan.returncode == 0, scan.stdout + scan.stderr
-        assert "10/10 checks PASSED" in scan.stdout
-    finally:
-        snapshot.unlink(missing_ok=True)
+    assert (project / ".soda" / lake["env"]["LAKEHOUSE_ENVIRONMENT"] / "lakehouse.duckdb").is_file()
+    soda = str(Path(soda_python).with_name("soda"))
+    command = [
+        soda,
+        "scan",
+        "-d",
+        "lakehouse",
+        "-c",
+        "lakehouse/quality/configuration.yaml",
+        "lakehouse/quality/soda_checks/event_stream_checks.yaml",
+    ]
+    scan = subprocess.run(
+        command, cwd=project, env=run_env, capture_output=True, text=True, timeout=300
+    )
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    assert "10/10 checks PASSED" in scan.stdout
+
+    unset = {k: v for k, v in run_env.items() if k != "LAKEHOUSE_ENVIRONMENT"}
+    scan = subprocess.run(command, cwd=project, env=unset, capture_output=True, text=True)
+    assert scan.returncode != 0
+    assert "LAKEHOUSE_ENVIRONMENT-is-not-set" in scan.stdout + scan.stderr

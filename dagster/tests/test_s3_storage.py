@@ -69,6 +69,8 @@ def test_assets_and_gate_on_s3_compatible_storage(s3_endpoint, tmp_path, soda_py
     env = {
         "LAKEHOUSE_ENVIRONMENT": "test",
         "LAKEHOUSE_ACCESS_LEVEL": "reader",
+        "LAKEHOUSE_ALERTING_ENABLED": "false",
+        "LAKEHOUSE_DEPLOYED": "false",
         "ICEBERG_CATALOG_URI": f"sqlite:///{tmp_path}/catalog.db",
         "ICEBERG_WAREHOUSE": f"s3://{BUCKET}/warehouse",
         "S3_ENDPOINT_URL": s3_endpoint,
@@ -86,6 +88,6 @@ def test_assets_and_gate_on_s3_compatible_storage(s3_endpoint, tmp_path, soda_py
     assert events.num_rows == 2 * EVENTS_PER_DAY
     assert {v for v in events.column("ip_address").to_pylist() if v} == {MASK}
     creds = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-    code, report, _ = run_gate(soda_python, {**env, **creds}, tmp_path)
+    code, report, _ = run_gate(soda_python, env, tmp_path, process=creds)
     assert (code, report["outcome"]) == (0, "pass")
     assert report["access_level"] == "reader"

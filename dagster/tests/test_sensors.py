@@ -96,6 +96,8 @@ def test_alerting_settings_follow_the_environment_files(webhook):
     url, received = webhook
     env = {
         "LAKEHOUSE_ENVIRONMENT": "prod",
+        "LAKEHOUSE_ACCESS_LEVEL": "reader",
+        "LAKEHOUSE_DEPLOYED": "true",
         "ICEBERG_CATALOG_URI": "http://n:19120/iceberg/main",
         "ICEBERG_WAREHOUSE": "s3://b/",
         "LAKEHOUSE_ALERTING_ENABLED": "true",

@@ -5,18 +5,24 @@ standard library, pyiceberg, duckdb, soda and lakehouse.{config,catalog,tables,q
 
     python -m lakehouse.quality.gate --env dev --out gate.json --markdown gate.md
 
-Flow: pyiceberg reads each table (PII masked unless admin) -> Arrow -> a DuckDB file
-(``.soda/<env>/lakehouse.duckdb``, the same file configuration.<env>.yaml points at, so
-``soda scan`` works afterwards) -> one Soda scan per ``soda_checks/<table>_checks.yaml``
--> one normalized report. Exit codes: 0 pass, 1 fail, 2 warn, 3 error.
+Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg reads each table (PII masked
+unless admin) -> Arrow -> a new DuckDB file swapped in as ``.soda/<env>/lakehouse.duckdb``
+when every table was read (the file configuration.yaml points at, so ``soda scan``
+works afterwards) -> one Soda scan per ``soda_checks/<table>_checks.yaml`` -> one
+normalized report. Exit codes: 0 pass, 1 fail, 2 warn, 3 error. Every error (bad
+configuration, usage, a crash) is exit 3 with an ``error`` report whenever the report
+path can be written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
 import sys
+import traceback
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -31,10 +37,12 @@ from lakehouse.quality.report import (
     normalize_value,
     render_markdown,
 )
+from lakehouse.quality.snapshot import Snapshot, complete, default_path, materialize
 
 CHECKS_DIR = Path(__file__).with_name("soda_checks")
 DATA_SOURCE = "lakehouse"
-GATE_VERSION = "1.0.0"
+GATE_VERSION = "1.1.0"
+EXIT_ERROR = EXIT_CODES["error"]
 
 
 def _now() -> str:
@@ -58,52 +66,14 @@ def check_files(checks_dir: Path = CHECKS_DIR) -> dict[str, Path]:
     }
 
 
-def default_duckdb_path(environment: str) -> Path:
-    return PROJECT_DIR / ".soda" / environment / "lakehouse.duckdb"
-
-
-def materialize(settings: Settings, tables: list[str], duckdb_path: str) -> tuple[Any, dict]:
-    """Copy each Iceberg table into DuckDB; returns the connection and per-table state."""
-    import duckdb
-    from pyiceberg.exceptions import NoSuchTableError
-
-    from lakehouse.catalog import open_catalog, read_table
-
-    if duckdb_path != ":memory:":
-        Path(duckdb_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(duckdb_path).unlink(missing_ok=True)
-    con = duckdb.connect(duckdb_path)
-    state: dict[str, dict[str, Any]] = {}
-    try:
-        catalog = open_catalog(settings)
-    except Exception as exc:  # catalog unreachable: every table is an error
-        return con, {t: {"error": f"catalog unavailable: {exc}"} for t in tables}
-    for name in tables:
-        try:
-            table = catalog.load_table((settings.namespace, name))
-            snapshot = table.current_snapshot()
-            data = read_table(catalog, settings, name)
-        except NoSuchTableError:
-            state[name] = {"error": f"table {settings.namespace}.{name} does not exist"}
-            continue
-        except Exception as exc:
-            state[name] = {"error": f"cannot read {settings.namespace}.{name}: {exc}"}
-            continue
-        con.register("_incoming", data)
-        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
-        con.unregister("_incoming")
-        state[name] = {
-            "row_count": data.num_rows,
-            "snapshot_id": str(snapshot.snapshot_id) if snapshot else None,
-        }
-    con.execute("CHECKPOINT")
-    return con, state
+def _checks_name(path: Path) -> str:
+    return str(path.relative_to(PROJECT_DIR))
 
 
 def scan_table(con: Any, name: str, checks_file: Path, environment: str) -> TableResult:
     from soda.scan import Scan
 
-    result = TableResult(name=name, checks_file=str(checks_file.relative_to(PROJECT_DIR)))
+    result = TableResult(name=name, checks_file=_checks_name(checks_file))
     scan = Scan()
     scan.disable_telemetry()
     scan.set_scan_definition_name(f"lakehouse-{environment}-{name}")
@@ -140,25 +110,27 @@ def run_gate(settings: Settings, duckdb_path: str) -> dict[str, Any]:
     files = check_files()
     errors: list[str] = []
     results: list[TableResult] = []
-    con, state = materialize(settings, list(files), duckdb_path)
+    snapshot = Snapshot(duckdb_path)
     try:
+        state = materialize(settings, list(files), snapshot.con)
         for name, path in files.items():
             info = state.get(name, {})
             if "error" in info:
                 results.append(
-                    TableResult(
-                        name=name,
-                        checks_file=str(path.relative_to(PROJECT_DIR)),
-                        error=info["error"],
-                    )
+                    TableResult(name=name, checks_file=_checks_name(path), error=info["error"])
                 )
                 continue
-            table = scan_table(con, name, path, settings.environment)
+            table = scan_table(snapshot.con, name, path, settings.environment)
             table.row_count = info.get("row_count")
             table.snapshot_id = info.get("snapshot_id")
             results.append(table)
-    finally:
-        con.close()
+        if complete(state):
+            snapshot.publish()
+        else:
+            snapshot.discard()
+    except BaseException:
+        snapshot.discard()
+        raise
     if not files:
         errors.append(f"no *_checks.yaml files in {CHECKS_DIR}")
     return build_report(
@@ -178,6 +150,21 @@ def run_gate(settings: Settings, duckdb_path: str) -> dict[str, Any]:
     )
 
 
+def refresh_snapshot(settings: Settings, duckdb_path: str) -> dict[str, dict[str, Any]]:
+    """Only (re)write the snapshot ``soda scan`` reads; the previous one on failure."""
+    snapshot = Snapshot(duckdb_path)
+    try:
+        state = materialize(settings, list(check_files()), snapshot.con)
+    except BaseException:
+        snapshot.discard()
+        raise
+    if complete(state):
+        snapshot.publish()
+    else:
+        snapshot.discard()
+    return state
+
+
 def error_report(environment: str, message: str) -> dict[str, Any]:
     now = _now()
     return build_report(
@@ -192,48 +179,131 @@ def error_report(environment: str, message: str) -> dict[str, Any]:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_outputs(report: dict[str, Any], out: Path, markdown: Path | None) -> int:
+    """Write the report (and markdown); the exit code. A write failure is exit 3, and
+    the JSON then says ``error`` if it can still be written."""
+    try:
+        _write_atomically(out, json.dumps(report, indent=2) + "\n")
+        if markdown:
+            _write_atomically(markdown, render_markdown(report))
+    except OSError as exc:
+        message = (
+            f"cannot write the report: {exc}; make --out and --markdown name files in "
+            "writable directories"
+        )
+        print(f"quality gate {report['environment']}: error: {message}", file=sys.stderr)
+        # The JSON must not say pass when the gate exits 3 (e.g. only the markdown failed).
+        with contextlib.suppress(OSError):
+            failed = error_report(report["environment"], message)
+            _write_atomically(out, json.dumps(failed, indent=2) + "\n")
+        return EXIT_ERROR
+    print(f"quality gate {report['environment']}: {report['outcome']} -> {out}")
+    return report["exit_code"]
+
+
+class UsageError(Exception):
+    """A command line argparse refuses (argparse would exit 2, which means warn)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
         prog="python -m lakehouse.quality.gate",
         description="Scan an environment's Iceberg tables with Soda and write a gate report. "
-        "Exit codes: 0 pass, 1 fail, 2 warn, 3 error.",
+        "Exit codes: 0 pass, 1 fail, 2 warn, 3 error (also for bad arguments or "
+        "configuration, with an error report).",
     )
-    parser.add_argument("--env", required=True, help="dev, staging, prod (reads .env.<env>)")
+    parser.add_argument(
+        "--env",
+        required=True,
+        help="environment name: reads <project-dir>/.env.<env>; exported variables "
+        "override its values, except LAKEHOUSE_ENVIRONMENT, which must match",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="directory holding .env.<env>; the snapshot goes to its .soda/<env>/ "
+        f"(default: {PROJECT_DIR})",
+    )
     parser.add_argument("--out", type=Path, default=Path("gate.json"), help="JSON report path")
     parser.add_argument("--markdown", type=Path, help="also write a markdown summary here")
     parser.add_argument(
         "--duckdb-path",
-        help="DuckDB file for the table snapshot (default .soda/<env>/lakehouse.duckdb; "
-        "':memory:' keeps nothing)",
+        help="DuckDB file for the table snapshot (default <project-dir>/.soda/<env>/"
+        "lakehouse.duckdb; ':memory:' keeps nothing)",
     )
     parser.add_argument(
         "--materialize-only",
         action="store_true",
         help="only refresh the DuckDB snapshot used by `soda scan`, no report",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _salvage(argv: list[str]) -> tuple[str, Path, Path | None]:
+    """Environment and report paths from a command line argparse refused."""
+    lenient = _Parser(add_help=False)
+    lenient.add_argument("--env", default="unknown")
+    lenient.add_argument("--out", type=Path, default=Path("gate.json"))
+    lenient.add_argument("--markdown", type=Path)
     try:
-        settings = Settings.for_environment(args.env)
+        known, _ = lenient.parse_known_args(argv)
+    except UsageError:
+        return "unknown", Path("gate.json"), None
+    return known.env, known.out, known.markdown
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.for_environment(args.env, project_dir=args.project_dir)
     except (ConfigError, OSError) as exc:
-        report = error_report(args.env, f"configuration error: {exc}")
-    else:
-        duckdb_path = args.duckdb_path or str(default_duckdb_path(settings.environment))
         if args.materialize_only:
-            con, state = materialize(settings, list(check_files()), duckdb_path)
-            con.close()
-            print(json.dumps(state, indent=2))
-            return 3 if any("error" in s for s in state.values()) else 0
-        try:
-            report = run_gate(settings, duckdb_path)
-        except Exception as exc:  # never leave the pipeline without a report
-            report = error_report(args.env, f"gate crashed: {type(exc).__name__}: {exc}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(render_markdown(report), encoding="utf-8")
-    print(f"quality gate {report['environment']}: {report['outcome']} -> {args.out}")
-    return EXIT_CODES[report["outcome"]]
+            print(f"configuration error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        return write_outputs(
+            error_report(args.env, f"configuration error: {exc}"), args.out, args.markdown
+        )
+    duckdb_path = args.duckdb_path or str(default_path(args.project_dir, settings.environment))
+    if args.materialize_only:
+        state = refresh_snapshot(settings, duckdb_path)
+        print(json.dumps(state, indent=2))
+        return EXIT_ERROR if not complete(state) else 0
+    return write_outputs(run_gate(settings, duckdb_path), args.out, args.markdown)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        environment, out, markdown = _salvage(argv)
+        write_outputs(error_report(environment, f"usage error: {exc}"), out, markdown)
+        return EXIT_ERROR
+    try:
+        return _run(args)
+    except Exception as exc:  # never leave the pipeline without a report
+        traceback.print_exc()
+        message = f"gate crashed: {type(exc).__name__}: {exc}"
+        if args.materialize_only:
+            return EXIT_ERROR
+        write_outputs(error_report(args.env, message), args.out, args.markdown)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class IcebergResource(ConfigurableResource):
             environment=self.environment,
             access_level=self.access_level,
             alerting_enabled=False,
+            deployed=False,
             catalog_uri=self.catalog_uri,
             warehouse=self.warehouse,
             catalog_type=self.catalog_type,
