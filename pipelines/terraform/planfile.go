@@ -75,8 +75,9 @@ type PlanBinding struct {
 var ErrNotPlanFile = errors.New("not a Terraform plan file")
 
 // ErrPlanWithoutBackend is wrapped by ReadPlanBinding's error when the plan
-// was made with local state, so it belongs to no environment.
-var ErrPlanWithoutBackend = errors.New("plan file uses local state")
+// was made with local state (or a state_store), so it belongs to no
+// environment.
+var ErrPlanWithoutBackend = errors.New("plan file records no s3 or gcs backend")
 
 // ReadPlanBinding reads the backend, workspace and environment recorded in
 // a saved plan file (the bytes `terraform plan -out=FILE` wrote). Errors
@@ -88,13 +89,13 @@ func ReadPlanBinding(planFile []byte) (PlanBinding, error) {
 	}
 	p, err := decodePlan(raw)
 	if err != nil {
-		return PlanBinding{}, fmt.Errorf("%w: entry %s: %v; pass the file `terraform plan -out` wrote (Terraform 1.x)", ErrNotPlanFile, planEntry, err)
+		return PlanBinding{}, fmt.Errorf("%w: entry %s: %w; pass the file `terraform plan -out` wrote (Terraform 1.x)", ErrNotPlanFile, planEntry, err)
 	}
 	switch {
 	case p.stateStore:
-		return PlanBinding{}, fmt.Errorf("%w: the plan keeps state through a state_store block, which the pipeline does not use; configure the s3 or gcs backend and plan again", ErrPlanWithoutBackend)
+		return PlanBinding{}, fmt.Errorf("%w (it keeps state through a state_store block, which the pipeline does not use): configure the s3 or gcs backend and plan again", ErrPlanWithoutBackend)
 	case !p.backend || p.binding.BackendType == "local":
-		return PlanBinding{}, fmt.Errorf("%w, so it belongs to no environment: make the plan with the pipeline (`plan --env ENV`), which initialises the environment's s3/gcs backend", ErrPlanWithoutBackend)
+		return PlanBinding{}, fmt.Errorf("%w (it was made with local state), so it belongs to no environment: make the plan with the pipeline (`plan --env ENV`), which initialises the environment's s3/gcs backend", ErrPlanWithoutBackend)
 	}
 	return p.binding, nil
 }
@@ -103,7 +104,7 @@ func ReadPlanBinding(planFile []byte) (PlanBinding, error) {
 func tfplanEntry(planFile []byte) ([]byte, error) {
 	zr, err := zip.NewReader(bytes.NewReader(planFile), int64(len(planFile)))
 	if err != nil {
-		return nil, fmt.Errorf("%w (%d bytes, not a zip archive: %v): pass the file `terraform plan -out=FILE` wrote, e.g. the plan's `file`, not its JSON or summary", ErrNotPlanFile, len(planFile), err)
+		return nil, fmt.Errorf("%w (%d bytes, not a zip archive: %w): pass the file `terraform plan -out=FILE` wrote, e.g. the plan's `file`, not its JSON or summary", ErrNotPlanFile, len(planFile), err)
 	}
 	for _, f := range zr.File {
 		if f.Name != planEntry {
@@ -111,12 +112,12 @@ func tfplanEntry(planFile []byte) ([]byte, error) {
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, fmt.Errorf("%w: open entry %s: %v", ErrNotPlanFile, planEntry, err)
+			return nil, fmt.Errorf("%w: open entry %s: %w", ErrNotPlanFile, planEntry, err)
 		}
 		defer rc.Close()
 		raw, err := io.ReadAll(io.LimitReader(rc, maxPlanEntry+1))
 		if err != nil {
-			return nil, fmt.Errorf("%w: read entry %s: %v", ErrNotPlanFile, planEntry, err)
+			return nil, fmt.Errorf("%w: read entry %s: %w", ErrNotPlanFile, planEntry, err)
 		}
 		if len(raw) > maxPlanEntry {
 			return nil, fmt.Errorf("%w: entry %s is larger than %d MiB", ErrNotPlanFile, planEntry, maxPlanEntry>>20)

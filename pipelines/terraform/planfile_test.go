@@ -97,7 +97,7 @@ func TestReadPlanBindingRefusesPlanWithLocalState(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrPlanWithoutBackend), "%v", err)
 	assert.False(t, errors.Is(err, ErrNotPlanFile), "a local-state plan is a plan file: %v", err)
-	assert.Contains(t, err.Error(), "plan file uses local state, so it belongs to no environment: make the plan with the pipeline (`plan --env ENV`)")
+	assert.Contains(t, err.Error(), "plan file records no s3 or gcs backend (it was made with local state), so it belongs to no environment: make the plan with the pipeline (`plan --env ENV`)")
 }
 
 func zipOf(t *testing.T, entries map[string][]byte) []byte {
