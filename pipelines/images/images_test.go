@@ -1,8 +1,6 @@
 package images
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,13 +57,3 @@ func TestMirrorRejectsSchemesAndDigests(t *testing.T) {
 	}
 }
 
-// The Dagster image builds on the same Python the module tests with, so a
-// passing `test` means the image's interpreter was tested.
-func TestDagsterDockerfileUsesTheCatalogPython(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "dagster", "Dockerfile"))
-	if os.IsNotExist(err) {
-		t.Skip("no dagster/Dockerfile in this checkout")
-	}
-	require.NoError(t, err)
-	assert.Contains(t, string(raw), "\nARG PYTHON_IMAGE="+Defaults().Python+"\n")
-}
