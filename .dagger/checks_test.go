@@ -142,6 +142,8 @@ func TestPythonDependenciesInstallFromTheLockFileBeforeTheSource(t *testing.T) {
 	py := eng.ContainerFrom(images.Defaults().Python)
 
 	assert.Equal(t, "iceberg-lakehouse-pip", py.Caches()["/root/.cache/pip"].Key)
+	assert.Contains(t, py.Directories()["/src/pipelines/environment/testdata"], "directory(path:pipelines/environment/testdata)",
+		"pytest runs the tables the Go readers run too")
 	assert.Contains(t, py.FileMounts()["/tmp/locks/requirements-dev.lock"], "requirements-dev.lock")
 	assert.Contains(t, py.FileMounts()["/tmp/locks/requirements-soda.lock"], "requirements-soda.lock")
 	lock := stepIndex(py, "withFile", "path", "/tmp/locks/requirements-dev.lock")

@@ -8,6 +8,8 @@ const (
 	// sodaVenvPath holds Soda Core v3, which pins DuckDB below 1.1.
 	venvPath     = "/opt/venv"
 	sodaVenvPath = "/opt/venv-soda"
+	// sharedTables holds the cases both the Go and the Python readers run.
+	sharedTables = "pipelines/environment/testdata"
 )
 
 // pythonBase is the pinned Python with the pip download cache.
@@ -54,6 +56,8 @@ func (m *Lakehouse) pytest() *dagger.Container {
 	ctr := m.withVenv(m.pythonBase(), "requirements-dev.lock", venvPath)
 	ctr = m.withVenv(ctr, "requirements-soda.lock", sodaVenvPath)
 	return m.withDagsterSource(ctr).
+		// The tables Go and Python must read alike (names, dotenv cases).
+		WithDirectory(srcPath+"/"+sharedTables, m.Source.Directory(sharedTables)).
 		WithEnvVariable("LAKEHOUSE_SODA_PYTHON", sodaVenvPath+"/bin/python").
 		WithEnvVariable("LAKEHOUSE_REQUIRE_SODA", "1").
 		WithExec([]string{venvPath + "/bin/python", "-m", "pytest", "-p", "no:cacheprovider"})
