@@ -78,6 +78,14 @@ func (c Catalog) WithMirror(mirror string) (Catalog, error) {
 	return c, nil
 }
 
+// Mirror returns ref pulled through mirror (as WithMirror does for the
+// catalog), or ref unchanged when mirror is empty. For images named outside
+// the catalog, e.g. the compose stack's.
+func Mirror(mirror, ref string) (string, error) {
+	c, err := Catalog{Go: ref}.WithMirror(mirror)
+	return c.Go, err
+}
+
 // mirrored drops the registry host of ref (Docker Hub when absent) and puts
 // mirror in front. Docker Hub official images keep their "library/" path.
 func mirrored(mirror, ref string) string {

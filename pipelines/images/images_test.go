@@ -57,3 +57,14 @@ func TestMirrorRejectsSchemesAndDigests(t *testing.T) {
 	}
 }
 
+func TestMirrorRewritesImagesOutsideTheCatalogLikeTheCatalog(t *testing.T) {
+	got, err := Mirror("registry.corp.example/hub", "postgres:17.11-alpine@sha256:"+strings.Repeat("b", 64))
+	require.NoError(t, err)
+	assert.Equal(t, "registry.corp.example/hub/library/postgres:17.11-alpine@sha256:"+strings.Repeat("b", 64), got)
+	got, err = Mirror("registry.corp.example/hub", "ghcr.io/projectnessie/nessie:0.106.0")
+	require.NoError(t, err)
+	assert.Equal(t, "registry.corp.example/hub/projectnessie/nessie:0.106.0", got)
+	got, err = Mirror("", "postgres:17")
+	require.NoError(t, err)
+	assert.Equal(t, "postgres:17", got)
+}
