@@ -223,7 +223,7 @@ func TestPublishPushesBothImagesAndReturnsDigestsAndARecord(t *testing.T) {
 	assert.Equal(t, "registry.example:5000/acme/lakehouse@sha256:"+strings.Repeat("b", 64), r.GateImage)
 	rec, err := release.ParseRecord([]byte(r.Record))
 	require.NoError(t, err, r.Record)
-	assert.Equal(t, r.ID, rec.ID)
+	assert.Equal(t, r.ReleaseID, rec.ID)
 	assert.Equal(t, testCommit, rec.Commit)
 	assert.False(t, rec.Dirty)
 	require.Len(t, rec.Locks, 2)

@@ -15,8 +15,9 @@ import (
 // Release is a published release: its images by digest and the record that
 // promotes it from environment to environment without a rebuild.
 type Release struct {
-	// The release ID: a hash of the commit and both image digests.
-	ID string
+	// The release ID: a hash of the commit and both image digests. (Not
+	// "id": the engine reserves that field name.)
+	ReleaseID string
 	// The commit the images were built from.
 	Commit string
 	// Whether the build inputs had uncommitted changes.
@@ -119,7 +120,7 @@ func (m *Lakehouse) Publish(
 		return nil, err
 	}
 	return &Release{
-		ID:           record.ID,
+		ReleaseID:    record.ID,
 		Commit:       record.Commit,
 		Dirty:        record.Dirty,
 		RuntimeImage: record.RuntimeImage,

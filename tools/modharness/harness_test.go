@@ -128,6 +128,13 @@ func TestHarnessFailsWhenModuleCodeMisusesTheSDK(t *testing.T) {
 			want: "leak.go:8: Secret.Plaintext",
 		},
 		{
+			name: "a field the engine reserves",
+			mutate: func(t *testing.T, dir string) {
+				writeModuleFile(t, dir, "reserved.go", "type Thing struct {\n\tID string\n}")
+			},
+			want: "reserved.go:8: field Thing.ID becomes the API name \"id\"",
+		},
+		{
 			name: "an argument named like a dagger call flag",
 			mutate: func(t *testing.T, dir string) {
 				writeModuleFile(t, dir, "flag.go",

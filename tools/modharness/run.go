@@ -153,6 +153,11 @@ func Run(opts Options) error {
 	} else if len(problems) > 0 {
 		return fmt.Errorf("module code uses APIs that do not work inside a Dagger module:\n  %s", strings.Join(problems, "\n  "))
 	}
+	if problems, err := ReservedNameUses(mod.Dir); err != nil {
+		return err
+	} else if len(problems) > 0 {
+		return fmt.Errorf("module objects use names the engine reserves:\n  %s", strings.Join(problems, "\n  "))
+	}
 	if problems, err := FlagCollisions(mod.Dir); err != nil {
 		return err
 	} else if len(problems) > 0 {
