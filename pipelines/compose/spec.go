@@ -44,7 +44,9 @@ type Service struct {
 	Published []PortForward
 	// Healthcheck is nil when the service has none.
 	Healthcheck *Healthcheck
-	// DependsOn in compose order.
+	// DependsOn sorted by service name (compose keeps no order). An entry
+	// with Required false may name a service that is not in Spec.Services
+	// (its profile is not active): skip it.
 	DependsOn []Dependency
 	// OneShot services run to completion (restart "no" and a dependent
 	// waits for service_completed_successfully): a job, not a service.
