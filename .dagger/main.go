@@ -30,6 +30,9 @@ type Lakehouse struct {
 	PythonImage string
 	// +private
 	ActionlintImage string
+	// Registry mirror for images named outside the catalog (the stack's).
+	// +private
+	RegistryMirror string
 
 	// Cloud credentials, set by WithAwsCredentials / WithGcpCredentials.
 	// +private
@@ -95,5 +98,6 @@ func New(
 		TerraformImage:  catalog.Terraform,
 		PythonImage:     catalog.Python,
 		ActionlintImage: catalog.Actionlint,
+		RegistryMirror:  registryMirror,
 	}, nil
 }

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"dagger/lakehouse/internal/dagger"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/compose"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/images"
+)
+
+// composeDir is the compose project directory inside the repository.
+const composeDir = "dagster"
+
+// Stack is an environment's local stack, started as Dagger services from
+// the environment's compose files (the same files `docker compose` runs):
+// Postgres, the object store, the catalog and the Dagster services.
+type Stack struct {
+	// The environment.
+	Env string
+	// The compose project name, e.g. lakehouse-dev: every volume and host
+	// name of the stack derives from it, so stacks run side by side.
+	Project string
+
+	// The translated compose project (JSON of compose.Spec).
+	// +private
+	SpecJSON string
+	// The Dagster image the Dagster services run.
+	// +private
+	Image *dagger.Container
+	// The repository, for bind mounts.
+	// +private
+	Source *dagger.Directory
+	// Secrets for the stack, by compose variable name.
+	// +private
+	Secrets []NamedSecret
+	// The image the port proxy runs on (the pinned Python image).
+	// +private
+	ProxyImage string
+	// Host names of the catalog and the object store (compose service
+	// names), read from the environment's catalog and S3 endpoint URIs.
+	// +private
+	CatalogHost string
+	// +private
+	ObjectStoreHost string
+}
+
+// NamedSecret is a secret the stack gives to services as a compose variable.
+type NamedSecret struct {
+	// The compose variable, e.g. DAGSTER_POSTGRES_PASSWORD.
+	Name string
+	// The secret.
+	Value *dagger.Secret
+}
+
+// Stack returns the environment's local stack from its compose files and
+// env file (dagster/.env.<env>: COMPOSE_FILE, COMPOSE_PROFILES, ports), with
+// the Dagster services on the image from build. Start it with
+// `dagger call stack --env dev services up`.
+func (m *Lakehouse) Stack(
+	ctx context.Context,
+	// The environment: dagster/.env.<env> and its compose files.
+	env string,
+	// The Dagster image. Default: build from this source.
+	// +optional
+	image *dagger.Container,
+	// DAGSTER_POSTGRES_PASSWORD. Required where the compose files require it
+	// (the production overlay); otherwise the compose file's throwaway local
+	// value is used.
+	// +optional
+	postgresPassword *dagger.Secret,
+	// Replace a stack service's image: NAME=REFERENCE, e.g.
+	// seaweedfs=127.0.0.1:5000/s3:1 (references must be pinned).
+	// +optional
+	serviceImage []string,
+	// The repository's git metadata (release identity of a default build).
+	// +defaultPath="/"
+	// +optional
+	git *dagger.GitRepository,
+) (_ *Stack, rerr error) {
+	defer surfaceTo(&rerr)
+	catalog, err := m.environments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := catalog.Lookup(env)
+	if err != nil {
+		return nil, err
+	}
+	files, err := m.composeFiles(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	secrets := []NamedSecret{}
+	if postgresPassword != nil {
+		secrets = append(secrets, NamedSecret{Name: "DAGSTER_POSTGRES_PASSWORD", Value: postgresPassword})
+	}
+	project := e.ProjectName() + "-" + e.Name()
+	spec, envVars, err := translateStack(ctx, files, e, project, secrets)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", e, err)
+	}
+	if err := m.applyServiceImages(spec, serviceImage); err != nil {
+		return nil, fmt.Errorf("stack %s: %w", e, err)
+	}
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	if image == nil {
+		id, err := m.identity(ctx, git, "", "")
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", e, err)
+		}
+		image = m.runtimeImage(id)
+	}
+	return &Stack{
+		Env:             e.Name(),
+		Project:         project,
+		SpecJSON:        string(raw),
+		Image:           image,
+		Source:          m.Source,
+		Secrets:         secrets,
+		ProxyImage:      m.PythonImage,
+		CatalogHost:     hostOf(envVars["ICEBERG_CATALOG_URI"]),
+		ObjectStoreHost: hostOf(envVars["S3_ENDPOINT_URL"]),
+	}, nil
+}
+
+// composeFiles reads the compose project directory's top-level files: the
+// compose files and the environment's env file.
+func (m *Lakehouse) composeFiles(ctx context.Context, e environment.Env) (map[string]string, error) {
+	dir := m.Source.Directory(composeDir)
+	entries, err := dir.Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list %s/: %w", composeDir, err)
+	}
+	envFile := ".env." + e.Name()
+	files := map[string]string{}
+	for _, name := range entries {
+		if name != envFile && !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml") {
+			continue
+		}
+		contents, err := dir.File(name).Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%s: %w", composeDir, name, err)
+		}
+		files[name] = contents
+	}
+	if _, ok := files[envFile]; !ok {
+		return nil, fmt.Errorf("stack %s: %s/%s is missing: copy another environment's env file and set LAKEHOUSE_ENVIRONMENT=%s", e, composeDir, envFile, e)
+	}
+	return files, nil
+}
+
+// secretPlaceholder stands in for a secret while compose interpolates, so
+// the translation can tell where the secret goes without its value.
+func secretPlaceholder(name string) string {
+	return "lakehouse-secret-placeholder-" + strings.ToLower(name)
+}
+
+// translateStack loads the compose project as `docker compose --env-file
+// .env.<env> --project-name <project>` would (compose-go needs files, so
+// they are written to a temporary directory of the module's own container)
+// and translates it into service specs. It also returns the env file's
+// variables.
+func translateStack(ctx context.Context, files map[string]string, e environment.Env, project string, secrets []NamedSecret) (*compose.Spec, map[string]string, error) {
+	tmp, err := os.MkdirTemp("", "stack-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(tmp)
+	for name, contents := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), []byte(contents), 0o600); err != nil {
+			return nil, nil, err
+		}
+	}
+	envFile := ".env." + e.Name()
+	vars, err := environment.ParseDotenv(composeDir+"/"+envFile, []byte(files[envFile]))
+	if err != nil {
+		return nil, nil, err
+	}
+	placeholders := map[string]string{}
+	for _, s := range secrets {
+		placeholders[s.Name] = secretPlaceholder(s.Name)
+	}
+	p, err := compose.Load(ctx, tmp, envFile, project, placeholders)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), tmp, composeDir))
+	}
+	if vars["LAKEHOUSE_IMAGE"] == "" {
+		return nil, nil, fmt.Errorf("%s/%s: LAKEHOUSE_IMAGE is not set: name the Dagster image the compose services run", composeDir, envFile)
+	}
+	spec, err := compose.Translate(p, compose.TranslateOptions{Secrets: placeholders, ProjectImage: vars["LAKEHOUSE_IMAGE"]})
+	if err != nil {
+		return nil, nil, err
+	}
+	return spec, vars, nil
+}
+
+// applyServiceImages pulls every stack image through the registry mirror
+// and applies NAME=REFERENCE overrides.
+func (m *Lakehouse) applyServiceImages(spec *compose.Spec, overrides []string) error {
+	byName := map[string]string{}
+	for _, o := range overrides {
+		name, ref, ok := strings.Cut(strings.TrimSpace(o), "=")
+		if !ok || name == "" {
+			return fmt.Errorf("--service-image %q: use NAME=REFERENCE, e.g. postgres=registry.corp.example/postgres:17", o)
+		}
+		if err := images.Validate(ref); err != nil {
+			return fmt.Errorf("--service-image %s: %w", name, err)
+		}
+		byName[name] = ref
+	}
+	known := map[string]bool{}
+	for i := range spec.Services {
+		svc := &spec.Services[i]
+		known[svc.Name] = true
+		if svc.ProjectImage {
+			continue
+		}
+		if ref, ok := byName[svc.Name]; ok {
+			svc.Image = ref
+			continue
+		}
+		ref, err := images.Mirror(m.RegistryMirror, svc.Image)
+		if err != nil {
+			return err
+		}
+		svc.Image = ref
+	}
+	var unknown []string
+	for name := range byName {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		names := make([]string, 0, len(known))
+		for n := range known {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("--service-image: no service %s in this stack (services: %s)", strings.Join(unknown, ", "), strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// hostOf is the host name of a URI ("" when it has none).
+func hostOf(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+func (s *Stack) spec() (*compose.Spec, error) {
+	var spec compose.Spec
+	if err := json.Unmarshal([]byte(s.SpecJSON), &spec); err != nil {
+		return nil, fmt.Errorf("stack %s: %w", s.Env, err)
+	}
+	return &spec, nil
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"dagger/lakehouse/internal/dagger"
+	"dagger/lakehouse/internal/enginetest"
+)
+
+const canaryPostgresPassword = "canary-postgres-password-41f0"
+
+// stackEngine serves the checkout and returns a stack of env on a stand-in
+// Dagster image.
+func stackEngine(t *testing.T, root, env string, password bool) (*Stack, *enginetest.Engine, error) {
+	t.Helper()
+	m, eng := newModule(t)
+	serveRepo(t, eng, root)
+	var secret *dagger.Secret
+	if password {
+		secret = dag.SetSecret("pg", canaryPostgresPassword)
+	}
+	s, err := m.Stack(t.Context(), env, dag.Container().From("registry.example/lakehouse-dagster:test"), secret, nil, nil)
+	return s, eng, err
+}
+
+// services evaluates the stack's services and returns the chain of each
+// started service by its LAKEHOUSE_STACK-scoped image and name.
+func startedServices(t *testing.T, s *Stack, eng *enginetest.Engine) map[string]enginetest.Chain {
+	t.Helper()
+	b, err := s.builder()
+	require.NoError(t, err)
+	out := map[string]enginetest.Chain{}
+	for _, spec := range b.spec.Services {
+		if spec.OneShot {
+			continue
+		}
+		svc, err := b.service(spec.Name)
+		require.NoError(t, err)
+		id, err := svc.ID(t.Context())
+		require.NoError(t, err)
+		out[spec.Name] = eng.Resolve(string(id))
+	}
+	return out
+}
+
+// localEnv is an environment of the checkout whose env file enables the
+// local stack (COMPOSE_PROFILES=local-stack).
+func localEnv(t *testing.T) string {
+	t.Helper()
+	for _, env := range repoEnvironments(t, repoRoot(t)) {
+		if strings.Contains(repoFile(t, "dagster/.env."+env), "\nCOMPOSE_PROFILES=local-stack") {
+			return env
+		}
+	}
+	t.Fatal("no environment with COMPOSE_PROFILES=local-stack")
+	return ""
+}
+
+func TestStackStartsEveryComposeServiceWithItsImageCommandPortsAndHealthcheck(t *testing.T) {
+	env := localEnv(t)
+	s, eng, err := stackEngine(t, repoRoot(t), env, false)
+	require.NoError(t, err)
+	got := startedServices(t, s, eng)
+	compose := repoFile(t, "dagster/docker-compose.yaml")
+	for name, c := range got {
+		assert.Contains(t, compose, "\n  "+name+":", "service %s is in the compose file", name)
+		assert.NotEmpty(t, c.Steps("withDockerHealthcheck"), "%s keeps its compose healthcheck", name)
+		assert.Equal(t, s.Project, c.Env()["LAKEHOUSE_STACK"])
+	}
+	spec, err := s.spec()
+	require.NoError(t, err)
+	for _, svc := range spec.Services {
+		if c, ok := got[svc.Name]; ok {
+			assert.Equal(t, svc.Ports, c.ExposedPorts(), "%s exposes the ports compose declares", svc.Name)
+		}
+	}
+	for _, name := range []string{"postgres", "dagster-code", "nessie", "seaweedfs", "dagster-webserver"} {
+		assert.NotEmpty(t, got[name].ExposedPorts(), "%s is reachable on a declared port", name)
+	}
+	for _, name := range []string{"postgres", "seaweedfs", "nessie", "dagster-code", "dagster-webserver", "dagster-daemon"} {
+		require.Contains(t, got, name)
+	}
+	assert.Equal(t, "registry.example/lakehouse-dagster:test", got["dagster-code"].From(), "the Dagster services run the image from build")
+	assert.Contains(t, got["postgres"].From(), "postgres:17.11-alpine@sha256:")
+	assert.Contains(t, got["nessie"].ExposedPorts(), 19120)
+
+	pg := got["postgres"].Steps("withDockerHealthcheck")[0]
+	assert.Equal(t, true, pg.Args["shell"])
+	assert.Contains(t, strs(pg.Args["args"])[0], "pg_isready")
+
+	// depends_on: service_healthy → bound; the bucket bootstrap runs to
+	// completion before Nessie starts.
+	assert.Contains(t, got["nessie"].ServiceBindings(), "postgres")
+	assert.Contains(t, got["nessie"].FileMounts()["/run/lakehouse/s3-bootstrap.done"], "s3.bucket.create")
+	assert.Contains(t, got["dagster-webserver"].ServiceBindings(), "dagster-code")
+	assert.Contains(t, got["dagster-code"].ServiceBindings(), "seaweedfs", "the code server writes to the object store its environment names")
+}
+
+func TestStackSecretsArriveOnlyAsSecrets(t *testing.T) {
+	env := localEnv(t)
+	s, eng, err := stackEngine(t, repoRoot(t), env, true)
+	require.NoError(t, err)
+	got := startedServices(t, s, eng)
+	assert.Contains(t, got["postgres"].SecretEnv()["POSTGRES_PASSWORD"], "setSecret(name:pg")
+	assert.NotContains(t, got["postgres"].Env(), "POSTGRES_PASSWORD")
+	assert.Contains(t, got["dagster-code"].SecretEnv(), "DAGSTER_POSTGRES_PASSWORD")
+	assertNoLeak(t, eng, canaryPostgresPassword)
+}
+
+// The production overlay requires the Postgres password: the stack of an
+// environment whose COMPOSE_FILE adds it is refused without one.
+func TestAnEnvironmentWhoseComposeFilesRequireThePasswordNeedsTheSecret(t *testing.T) {
+	var strict string
+	for _, env := range repoEnvironments(t, repoRoot(t)) {
+		for _, line := range strings.Split(repoFile(t, "dagster/.env."+env), "\n") {
+			if strings.HasPrefix(line, "COMPOSE_FILE=") && strings.Contains(line, "docker-compose.prod.yaml") {
+				strict = env
+			}
+		}
+	}
+	require.NotEmpty(t, strict)
+	_, _, err := stackEngine(t, repoRoot(t), strict, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DAGSTER_POSTGRES_PASSWORD")
+	s, eng, err := stackEngine(t, repoRoot(t), strict, true)
+	require.NoError(t, err)
+	for name, c := range startedServices(t, s, eng) {
+		if c.From() == "registry.example/lakehouse-dagster:test" {
+			for path := range c.Directories() {
+				assert.NotEqual(t, "/opt/dagster/app/lakehouse", path, "%s: no source mount in the production overlay", name)
+			}
+		}
+	}
+}
+
+func TestTwoEnvironmentsStacksShareNoVolumeHostOrPort(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(root, "environments"), os.DirFS(filepath.Join(repoRoot(t), "environments"))))
+	// The compose project's top-level files only (not the virtualenvs).
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "dagster"), 0o755))
+	top, err := os.ReadDir(filepath.Join(repoRoot(t), "dagster"))
+	require.NoError(t, err)
+	for _, f := range top {
+		if !f.IsDir() {
+			require.NoError(t, os.WriteFile(filepath.Join(root, "dagster", f.Name()), []byte(repoFile(t, "dagster/"+f.Name())), 0o644))
+		}
+	}
+	env := localEnv(t)
+	// A second local environment: a copy of the first with its own ports.
+	dotenv := repoFile(t, "dagster/.env."+env)
+	dotenv = strings.ReplaceAll(dotenv, "LAKEHOUSE_ENVIRONMENT="+env, "LAKEHOUSE_ENVIRONMENT=qa")
+	for _, kv := range [][2]string{{"DAGSTER_WEBSERVER_PORT=", "3009"}, {"NESSIE_PORT=", "19129"}, {"S3_PORT=", "8339"}} {
+		lines := strings.Split(dotenv, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, kv[0]) {
+				lines[i] = kv[0] + kv[1]
+			}
+		}
+		dotenv = strings.Join(lines, "\n")
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(root, "dagster", ".env.qa"), []byte(dotenv), 0o644))
+	tfvars := strings.Replace(repoFile(t, "environments/"+env+".tfvars"), `"`+env+`"`, `"qa"`, 1)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "qa.tfvars"), []byte(tfvars), 0o644))
+
+	volumes := map[string]map[string]bool{}
+	ports := map[string]map[int]bool{}
+	for _, e := range []string{env, "qa"} {
+		s, eng, err := stackEngine(t, root, e, false)
+		require.NoError(t, err)
+		volumes[e], ports[e] = map[string]bool{}, map[int]bool{}
+		for _, c := range startedServices(t, s, eng) {
+			for _, cache := range c.Caches() {
+				volumes[e][cache.Key] = true
+			}
+			assert.Equal(t, s.Project, c.Env()["LAKEHOUSE_STACK"], "services of two stacks never share a definition (one instance)")
+		}
+		spec, err := s.spec()
+		require.NoError(t, err)
+		for _, svc := range spec.Services {
+			for _, p := range svc.Published {
+				ports[e][p.Host] = true
+			}
+		}
+	}
+	for v := range volumes[env] {
+		assert.False(t, volumes["qa"][v], "cache volume %s is shared", v)
+	}
+	for p := range ports[env] {
+		assert.False(t, ports["qa"][p], "host port %d is published by both", p)
+	}
+	assert.NotEmpty(t, volumes[env])
+	assert.NotEmpty(t, ports[env])
+}
+
+func TestServiceImagesAreMirroredOrOverridden(t *testing.T) {
+	m, eng := newModule(t)
+	serveRepo(t, eng, repoRoot(t))
+	mirrored, err := New(dag.Directory(), "", "", "", "", "registry.corp.example/hub")
+	require.NoError(t, err)
+	_ = m
+	s, err := mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), nil, []string{"seaweedfs=127.0.0.1:5000/probe/s3:1"}, nil)
+	require.NoError(t, err)
+	spec, err := s.spec()
+	require.NoError(t, err)
+	for _, svc := range spec.Services {
+		switch {
+		case svc.Name == "seaweedfs":
+			assert.Equal(t, "127.0.0.1:5000/probe/s3:1", svc.Image)
+		case !svc.ProjectImage:
+			assert.True(t, strings.HasPrefix(svc.Image, "registry.corp.example/hub/"), svc.Image)
+		}
+	}
+	_, err = mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), nil, []string{"minio=minio:latest"}, nil)
+	require.Error(t, err)
+}
