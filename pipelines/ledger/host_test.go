@@ -207,14 +207,14 @@ func TestHostS3ErrorsCarryTheServicesMessageAndNoSecret(t *testing.T) {
 	_, err := Append(context.Background(), s, prefix, []byte(`{}`))
 	require.Error(t, err)
 	msg := err.Error()
-	assert.Contains(t, msg, "list s3://"+bucket+"/"+prefix+"/: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/prod-plan/ci is not authorized")
+	assert.Contains(t, msg, "ListObjectsV2 s3://"+bucket+"/"+prefix+"/: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/prod-plan/ci is not authorized")
 	assert.Contains(t, msg, "HTTP 403")
 	assert.Contains(t, msg, "request id REQ123")
 	assert.NotContains(t, msg, testSecret)
 
 	err = s.Put(context.Background(), Key(prefix, 1), []byte(`{}`))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "put s3://"+bucket+"/"+Key(prefix, 1)+": AccessDenied")
+	assert.Contains(t, err.Error(), "PutObject s3://"+bucket+"/"+Key(prefix, 1)+": AccessDenied")
 	assert.Contains(t, err.Error(), "s3:PutObject on resource")
 	assert.NotErrorIs(t, err, ErrExists)
 }

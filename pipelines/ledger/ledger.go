@@ -90,7 +90,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("ledger %s: entry %0*d (%s) was recorded by another writer while this one was appending: another deploy of this environment recorded meanwhile, so this result was NOT recorded; read the ledger to see what was recorded, then run again if this deploy is still wanted",
+	return fmt.Sprintf("release ledger %s: entry %0*d (%s) was recorded by another writer while this one was appending: another deploy of this environment recorded meanwhile, so this result was NOT recorded; read the ledger to see what was recorded, then run again if this deploy is still wanted",
 		e.Prefix, seqWidth, e.Seq, e.Key)
 }
 
@@ -102,15 +102,15 @@ func (e *ConflictError) Unwrap() error { return ErrExists }
 // *ConflictError and does not retry: two concurrent deploys of one
 // environment must not both record. body must be a JSON document.
 func Append(ctx context.Context, s Store, prefix string, body []byte) (Entry, error) {
-	prefix, err := cleanPrefix(prefix)
+	prefix, err := CleanPrefix(prefix)
 	if err != nil {
 		return Entry{}, err
 	}
 	if len(body) > MaxEntrySize {
-		return Entry{}, fmt.Errorf("ledger %s: entry is %d bytes, more than the %d allowed", prefix, len(body), MaxEntrySize)
+		return Entry{}, fmt.Errorf("release ledger %s: entry is %d bytes, more than the %d allowed", prefix, len(body), MaxEntrySize)
 	}
 	if !json.Valid(body) {
-		return Entry{}, fmt.Errorf("ledger %s: entry is not a JSON document", prefix)
+		return Entry{}, fmt.Errorf("release ledger %s: entry is not a JSON document", prefix)
 	}
 	seqs, err := list(ctx, s, prefix)
 	if err != nil {
@@ -122,7 +122,7 @@ func Append(ctx context.Context, s Store, prefix string, body []byte) (Entry, er
 		if errors.Is(err, ErrExists) {
 			return Entry{}, &ConflictError{Prefix: prefix, Seq: seq, Key: e.Key}
 		}
-		return Entry{}, fmt.Errorf("ledger %s: record entry %d: %w", prefix, seq, err)
+		return Entry{}, fmt.Errorf("release ledger %s: record entry %d: %w", prefix, seq, err)
 	}
 	return e, nil
 }
@@ -133,7 +133,7 @@ func Append(ctx context.Context, s Store, prefix string, body []byte) (Entry, er
 // errors naming the key: a ledger that was tampered with is never read as
 // if it were whole.
 func Read(ctx context.Context, s Store, prefix string) ([]Entry, error) {
-	prefix, err := cleanPrefix(prefix)
+	prefix, err := CleanPrefix(prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -148,10 +148,10 @@ func Read(ctx context.Context, s Store, prefix string) ([]Entry, error) {
 		g.Go(func() error {
 			body, err := s.Get(gctx, key)
 			if err != nil {
-				return fmt.Errorf("ledger %s: read entry %d: %w", prefix, i+1, err)
+				return fmt.Errorf("release ledger %s: read entry %d: %w", prefix, i+1, err)
 			}
 			if !json.Valid(body) {
-				return fmt.Errorf("ledger %s: %s is not a JSON document: the entry was not written by this ledger; restore it from the bucket's object versions", prefix, key)
+				return fmt.Errorf("release ledger %s: %s is not a JSON document: the entry was not written by this ledger; restore it from the bucket's object versions", prefix, key)
 			}
 			entries[i] = Entry{Seq: i + 1, Key: key, Body: body}
 			return nil
@@ -168,7 +168,7 @@ func Read(ctx context.Context, s Store, prefix string) ([]Entry, error) {
 func list(ctx context.Context, s Store, prefix string) ([]string, error) {
 	keys, err := s.List(ctx, prefix+"/")
 	if err != nil {
-		return nil, fmt.Errorf("ledger %s: list entries: %w", prefix, err)
+		return nil, fmt.Errorf("release ledger %s: list entries: %w", prefix, err)
 	}
 	bySeq := map[int]string{}
 	for _, key := range keys {
@@ -182,7 +182,7 @@ func list(ctx context.Context, s Store, prefix string) ([]string, error) {
 	for seq := 1; seq <= len(bySeq); seq++ {
 		key, ok := bySeq[seq]
 		if !ok {
-			return nil, fmt.Errorf("ledger %s: entry %s is missing but later entries exist: an entry was deleted; restore it from the bucket's object versions", prefix, Key(prefix, seq))
+			return nil, fmt.Errorf("release ledger %s: entry %s is missing but later entries exist: an entry was deleted; restore it from the bucket's object versions", prefix, Key(prefix, seq))
 		}
 		ordered = append(ordered, key)
 	}
@@ -195,7 +195,7 @@ func parseKey(prefix, key string) (int, error) {
 	name, ok := strings.CutPrefix(key, prefix+"/")
 	digits, isJSON := strings.CutSuffix(name, ".json")
 	bad := func(why string) error {
-		return fmt.Errorf("ledger %s: unexpected object %s: %s; only <seq>.json entries written by the ledger belong under the prefix (move the object elsewhere)", prefix, key, why)
+		return fmt.Errorf("release ledger %s: unexpected object %s: %s; only <seq>.json entries written by the ledger belong under the prefix (move the object elsewhere)", prefix, key, why)
 	}
 	if !ok || !isJSON || digits == "" || strings.Trim(digits, "0123456789") != "" {
 		return 0, bad("entries are named <seq>.json, e.g. 000001.json")
@@ -210,8 +210,10 @@ func parseKey(prefix, key string) (int, error) {
 	return seq, nil
 }
 
-// cleanPrefix validates a log prefix and drops a trailing slash.
-func cleanPrefix(prefix string) (string, error) {
+// CleanPrefix validates a log prefix given by a user and drops a trailing
+// slash: Append and Read refuse an empty prefix (the whole bucket, state
+// files included), a leading slash and empty segments.
+func CleanPrefix(prefix string) (string, error) {
 	p := strings.TrimSuffix(prefix, "/")
 	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "//") {
 		return "", fmt.Errorf("ledger prefix %q: use a path without leading slash or empty segments, e.g. iceberg-lakehouse/<env>/releases", prefix)

@@ -212,7 +212,7 @@ func TestStoreErrorsAreWrappedWithTheLog(t *testing.T) {
 	boom := errors.New("boom")
 	_, err := Append(context.Background(), failing{boom}, prefix, []byte(`{}`))
 	assert.ErrorIs(t, err, boom)
-	assert.Contains(t, err.Error(), "ledger "+prefix+": list entries: boom")
+	assert.Contains(t, err.Error(), "release ledger "+prefix+": list entries: boom")
 	_, err = Read(context.Background(), failing{boom}, prefix)
 	assert.ErrorIs(t, err, boom)
 }

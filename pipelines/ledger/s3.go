@@ -99,9 +99,9 @@ func (s *S3) Put(ctx context.Context, key string, body []byte) error {
 	})
 	if err != nil {
 		if httpStatus(err) == http.StatusPreconditionFailed {
-			return fmt.Errorf("put %s: %w", s.url(key), ErrExists)
+			return fmt.Errorf("PutObject %s: %w", s.url(key), ErrExists)
 		}
-		return s.fail("put", key, err)
+		return s.fail("PutObject", key, err)
 	}
 	return nil
 }
@@ -112,17 +112,17 @@ func (s *S3) Get(ctx context.Context, key string) ([]byte, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
 		if apiCode(err) == "NoSuchKey" {
-			return nil, fmt.Errorf("get %s: %w", s.url(key), ErrNotFound)
+			return nil, fmt.Errorf("GetObject %s: %w", s.url(key), ErrNotFound)
 		}
-		return nil, s.fail("get", key, err)
+		return nil, s.fail("GetObject", key, err)
 	}
 	defer out.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(out.Body, MaxEntrySize+1))
 	if err != nil {
-		return nil, s.fail("get", key, err)
+		return nil, s.fail("GetObject", key, err)
 	}
 	if len(b) > MaxEntrySize {
-		return nil, fmt.Errorf("get %s: larger than the %d bytes an entry may have", s.url(key), MaxEntrySize)
+		return nil, fmt.Errorf("GetObject %s: larger than the %d bytes an entry may have", s.url(key), MaxEntrySize)
 	}
 	return b, nil
 }
@@ -134,7 +134,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, s.fail("list", prefix, err)
+			return nil, s.fail("ListObjectsV2", prefix, err)
 		}
 		for _, o := range page.Contents {
 			keys = append(keys, aws.ToString(o.Key))
@@ -147,7 +147,7 @@ func (s *S3) url(key string) string { return "s3://" + s.bucket + "/" + key }
 
 // fail wraps an SDK error so its message leads with what S3 said (code,
 // message, HTTP status, request id), e.g.
-// "put s3://b/k: AccessDenied: User … is not authorized … (HTTP 403, request id …)".
+// "PutObject s3://b/k: AccessDenied: User … is not authorized … (HTTP 403, request id …)".
 func (s *S3) fail(op, key string, err error) error {
 	return &s3Error{op: op, url: s.url(key), err: err}
 }
