@@ -135,6 +135,24 @@ func TestEnvironmentsSideBySideShareNoVolume(t *testing.T) {
 	assert.Contains(t, translateEnv(t, dagsterDir, "dev").Volumes, "lakehouse-dev-postgres-data")
 }
 
+// The host tests run one environment's commands and healthchecks; that
+// covers the others only while no environment changes them.
+func TestEveryEnvironmentRunsTheSameCommandsAndHealthchecks(t *testing.T) {
+	first := map[string]Service{}
+	for _, env := range environments(t) {
+		for _, s := range translateEnv(t, dagsterDir, env).Services {
+			seen, ok := first[s.Name]
+			if !ok {
+				first[s.Name] = s
+				continue
+			}
+			assert.Equal(t, seen.Entrypoint, s.Entrypoint, "%s %s", env, s.Name)
+			assert.Equal(t, seen.Command, s.Command, "%s %s", env, s.Name)
+			assert.Equal(t, seen.Healthcheck, s.Healthcheck, "%s %s", env, s.Name)
+		}
+	}
+}
+
 // docker-compose.prod.yaml's promises, on what the module will start.
 func TestProdOverlayRulesHoldOnTheSpec(t *testing.T) {
 	environments(t)
@@ -164,7 +182,6 @@ func TestTheProjectImageMarksTheDagsterServices(t *testing.T) {
 			assert.Equal(t, slices.Contains(dagsterServices, s.Name), s.ProjectImage, "%s %s (%s)", env, s.Name, s.Image)
 		}
 	}
-	environments(t)
 	_, err := Translate(loadEnv(t, dagsterDir, "dev"), TranslateOptions{ProjectImage: "registry.example/other:1"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `no service runs the project image "registry.example/other:1"`)
