@@ -36,6 +36,12 @@ type Stack struct {
 	// The Dagster image the Dagster services run.
 	// +private
 	Image *dagger.Container
+	// The gate image quality runs.
+	// +private
+	GateImage *dagger.Container
+	// Whether the environment's policy refuses gate warnings.
+	// +private
+	WarningsBlock bool
 	// The repository, for bind mounts.
 	// +private
 	Source *dagger.Directory
@@ -72,6 +78,9 @@ func (m *Lakehouse) Stack(
 	// The Dagster image. Default: build from this source.
 	// +optional
 	image *dagger.Container,
+	// The quality-gate image. Default: gate-image from this source.
+	// +optional
+	gateImage *dagger.Container,
 	// DAGSTER_POSTGRES_PASSWORD. Required where the compose files require it
 	// (the production overlay); otherwise the compose file's throwaway local
 	// value is used.
@@ -115,18 +124,25 @@ func (m *Lakehouse) Stack(
 	if err != nil {
 		return nil, err
 	}
-	if image == nil {
+	if image == nil || gateImage == nil {
 		id, err := m.identity(ctx, git, "", "")
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", e, err)
 		}
-		image = m.runtimeImage(id)
+		if image == nil {
+			image = m.runtimeImage(id)
+		}
+		if gateImage == nil {
+			gateImage = m.gateImage(id)
+		}
 	}
 	return &Stack{
 		Env:             e.Name(),
 		Project:         project,
 		SpecJSON:        string(raw),
 		Image:           image,
+		GateImage:       gateImage,
+		WarningsBlock:   e.Promotion().WarningsBlock,
 		Source:          m.Source,
 		Secrets:         secrets,
 		ProxyImage:      m.PythonImage,

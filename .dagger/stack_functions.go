@@ -147,7 +147,11 @@ func (s *Stack) Materialize(
 	if partition == "" {
 		partition = time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
 	}
-	ctr, err := s.runner()
+	b, err := s.builder()
+	if err != nil {
+		return nil, err
+	}
+	ctr, err := b.runner(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -169,22 +173,19 @@ func (s *Stack) Materialize(
 	return &Run{Status: status, ExitCode: code, Log: out}, nil
 }
 
-// runner is a container of the Dagster image set up like the stack's code
-// server (environment, secrets, bindings) for one-off runs.
-func (s *Stack) runner() (*dagger.Container, error) {
-	b, err := s.builder()
-	if err != nil {
-		return nil, err
-	}
+// runner is a container of base (nil: the stack's Dagster image) set up
+// like the stack's code server (environment, secrets, bindings) for
+// one-off runs such as materialize and the gate.
+func (b *stackBuilder) runner(base *dagger.Container) (*dagger.Container, error) {
 	for _, spec := range b.spec.Services {
 		if spec.ProjectImage && !spec.OneShot {
-			code := spec
-			code.Name = "lakehouse-run"
-			code.Ports, code.Published, code.Healthcheck = nil, nil, nil
-			return b.container(code)
+			run := spec
+			run.Name = "lakehouse-run"
+			run.Ports, run.Published, run.Healthcheck = nil, nil, nil
+			return b.containerFrom(run, base)
 		}
 	}
-	return nil, fmt.Errorf("stack %s has no service running the Dagster image (LAKEHOUSE_IMAGE)", s.Env)
+	return nil, fmt.Errorf("stack %s has no service running the Dagster image (LAKEHOUSE_IMAGE)", b.stack.Env)
 }
 
 // portProxy forwards TCP ports to services by name: the stack's single

@@ -93,10 +93,19 @@ func serviceArgs(spec compose.Service) dagger.ContainerAsServiceOpts {
 // health check and bindings; it is also the base of one-shot jobs and of
 // runs against the stack (materialize, quality).
 func (b *stackBuilder) container(spec compose.Service) (*dagger.Container, error) {
+	return b.containerFrom(spec, nil)
+}
+
+// containerFrom is container with base replacing the Dagster image of a
+// ProjectImage service (e.g. the gate image for a gate run).
+func (b *stackBuilder) containerFrom(spec compose.Service, base *dagger.Container) (*dagger.Container, error) {
 	var ctr *dagger.Container
 	owner := ""
 	if spec.ProjectImage {
 		ctr, owner = b.stack.Image, appOwner
+		if base != nil {
+			ctr = base
+		}
 	} else {
 		ctr = dag.Container().From(spec.Image)
 	}

@@ -25,7 +25,7 @@ func stackEngine(t *testing.T, root, env string, password bool) (*Stack, *engine
 	if password {
 		secret = dag.SetSecret("pg", canaryPostgresPassword)
 	}
-	s, err := m.Stack(t.Context(), env, dag.Container().From("registry.example/lakehouse-dagster:test"), secret, nil, nil)
+	s, err := m.Stack(t.Context(), env, dag.Container().From("registry.example/lakehouse-dagster:test"), dag.Container().From("registry.example/lakehouse-gate:test"), secret, nil, nil)
 	return s, eng, err
 }
 
@@ -204,7 +204,7 @@ func TestServiceImagesAreMirroredOrOverridden(t *testing.T) {
 	mirrored, err := New(dag.Directory(), "", "", "", "", "registry.corp.example/hub")
 	require.NoError(t, err)
 	_ = m
-	s, err := mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), nil, []string{"seaweedfs=127.0.0.1:5000/probe/s3:1"}, nil)
+	s, err := mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), dag.Container().From("g:1"), nil, []string{"seaweedfs=127.0.0.1:5000/probe/s3:1"}, nil)
 	require.NoError(t, err)
 	spec, err := s.spec()
 	require.NoError(t, err)
@@ -216,6 +216,6 @@ func TestServiceImagesAreMirroredOrOverridden(t *testing.T) {
 			assert.True(t, strings.HasPrefix(svc.Image, "registry.corp.example/hub/"), svc.Image)
 		}
 	}
-	_, err = mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), nil, []string{"minio=minio:latest"}, nil)
+	_, err = mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), dag.Container().From("g:1"), nil, []string{"minio=minio:latest"}, nil)
 	require.Error(t, err)
 }

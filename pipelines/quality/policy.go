@@ -56,6 +56,9 @@ type Expectation struct {
 	// Commit, RuntimeImage and GateImage of the release being promoted
 	// (images as repository@sha256:…); all three must match the report.
 	Commit, RuntimeImage, GateImage string
+	// AnyRelease skips the release check: only for judging a gate run that
+	// was not made for a release (a local run). Promotion never sets it.
+	AnyRelease bool
 	// WarningsBlock: the environment's policy refuses a warn outcome.
 	WarningsBlock bool
 	// MaxAge refuses reports that finished longer ago than this (0: any age).
@@ -79,8 +82,10 @@ func (r *Report) Allows(want Expectation) error {
 	if r.Environment != want.Environment {
 		return refuse(OtherEnv, "the report is for environment %s, not %s: run the gate in %s", r.Environment, want.Environment, want.Environment)
 	}
-	if err := r.sameRelease(want); err != nil {
-		return err
+	if !want.AnyRelease {
+		if err := r.sameRelease(want); err != nil {
+			return err
+		}
 	}
 	if want.MaxAge > 0 {
 		finished, _ := time.Parse(time.RFC3339, r.FinishedAt)

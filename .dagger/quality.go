@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger/lakehouse/internal/dagger"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/quality"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
+)
+
+// GateReport is a quality gate's report: the schema'd JSON the gate image
+// wrote and its verdict under the environment's policy.
+type GateReport struct {
+	// The environment the gate scanned.
+	Env string
+	// pass, warn, fail or error.
+	Outcome string
+	// The report as written by the gate (JSON, gate_report.schema.json).
+	Json *dagger.File
+	// The report as markdown (fits a GitHub job summary).
+	Markdown string
+
+	// The report's JSON.
+	// +private
+	Report string
+	// Whether the environment's policy refuses warnings.
+	// +private
+	WarningsBlock bool
+	// The release the gate judged ("" when it ran outside a release).
+	// +private
+	Commit string
+	// +private
+	RuntimeImage string
+	// +private
+	GateImageRef string
+}
+
+// RequirePass returns an error unless the report is a valid report of this
+// environment whose outcome the environment's policy allows (pass, or warn
+// where warnings do not block), for the release it was run for.
+func (g *GateReport) RequirePass() error {
+	want := quality.Expectation{
+		Environment:   g.Env,
+		Commit:        g.Commit,
+		RuntimeImage:  g.RuntimeImage,
+		GateImage:     g.GateImageRef,
+		WarningsBlock: g.WarningsBlock,
+		AnyRelease:    g.Commit == "",
+	}
+	if _, err := quality.Decide([]byte(g.Report), want); err != nil {
+		return fmt.Errorf("quality %s: %w", g.Env, err)
+	}
+	return nil
+}
+
+// gateRelease reads the optional release record a gate run is bound to.
+func gateRelease(ctx context.Context, record *dagger.File) (*release.Record, error) {
+	if record == nil {
+		return nil, nil
+	}
+	raw, err := record.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the release record: %w", err)
+	}
+	rec, err := release.ParseRecord([]byte(raw))
+	if err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+const (
+	gateOut      = "/tmp/gate"
+	gateJSONPath = gateOut + "/gate.json"
+	gateMDPath   = gateOut + "/gate.md"
+)
+
+// runGate runs the gate in ctr (the gate image set up to reach the
+// catalog) for env and reads its report. The gate's exit code is an
+// answer (pass, fail, warn, error), not a failure; a missing or unreadable
+// report is.
+func runGate(ctx context.Context, ctr *dagger.Container, env string, rec *release.Record, warningsBlock bool) (*GateReport, error) {
+	if rec != nil {
+		ctr = ctr.
+			WithEnvVariable("LAKEHOUSE_RELEASE_COMMIT", rec.Commit).
+			WithEnvVariable("LAKEHOUSE_RUNTIME_IMAGE", rec.RuntimeImage).
+			WithEnvVariable("LAKEHOUSE_GATE_IMAGE", rec.GateImage)
+	}
+	ctr = ctr.
+		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
+		WithExec([]string{"mkdir", "-p", gateOut}).
+		WithExec([]string{"python", "-m", "lakehouse.quality.gate", "--env", env, "--project-dir", appDir,
+			"--out", gateJSONPath, "--markdown", gateMDPath}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := ctr.ExitCode(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: run the gate: %w", env, err)
+	}
+	report, err := ctr.File(gateJSONPath).Contents(ctx)
+	if err != nil {
+		return nil, failed(fmt.Sprintf("quality %s: the gate wrote no report", env), code, stderrOf(ctx, ctr))
+	}
+	parsed, err := quality.Parse([]byte(report))
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: %w", env, err)
+	}
+	md, _ := ctr.File(gateMDPath).Contents(ctx)
+	g := &GateReport{
+		Env:           env,
+		Outcome:       parsed.Outcome,
+		Json:          ctr.File(gateJSONPath),
+		Markdown:      md,
+		Report:        report,
+		WarningsBlock: warningsBlock,
+	}
+	if rec != nil {
+		g.Commit, g.RuntimeImage, g.GateImageRef = rec.Commit, rec.RuntimeImage, rec.GateImage
+	}
+	return g, nil
+}
+
+// Quality runs the quality gate against the stack's catalog and object
+// store: the gate image with the environment and bindings of the stack's
+// code server and the environment's env file. With a release record the
+// report is bound to that release.
+// +cache="never"
+func (s *Stack) Quality(
+	ctx context.Context,
+	// The release record (from publish) the report judges.
+	// +optional
+	releaseRecord *dagger.File,
+) (_ *GateReport, rerr error) {
+	defer surfaceTo(&rerr)
+	rec, err := gateRelease(ctx, releaseRecord)
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: %w", s.Env, err)
+	}
+	b, err := s.builder()
+	if err != nil {
+		return nil, err
+	}
+	ctr, err := b.runner(s.GateImage)
+	if err != nil {
+		return nil, err
+	}
+	envFile := ".env." + s.Env
+	ctr = ctr.WithFile(appDir+"/"+envFile, s.Source.File(composeDir+"/"+envFile), dagger.ContainerWithFileOpts{Owner: appOwner})
+	return runGate(ctx, ctr, s.Env, rec, s.WarningsBlock)
+}
+
+// releaseFact renders a release for reports.
+func releaseFact(rec *release.Record) string {
+	if rec == nil {
+		return "(none)"
+	}
+	return strings.Join([]string{rec.ID, rec.Commit[:12]}, " @ ")
+}
