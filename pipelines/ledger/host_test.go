@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,6 +25,23 @@ const (
 	bucket     = "lakehouse-tfstate"
 	testSecret = "host-test-secret-access-key-do-not-print"
 )
+
+// TestMain routes every request that is not to a loopback address through a
+// proxy that does not exist, so a test that reached for the network (a
+// metadata endpoint, STS, AWS itself) fails instead of leaving the machine.
+// Loopback addresses are never proxied. It is set before any request: Go
+// reads the proxy variables once per process.
+func TestMain(m *testing.M) {
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		os.Setenv(k, deadProxy)
+	}
+	os.Unsetenv("NO_PROXY")
+	os.Unsetenv("no_proxy")
+	os.Exit(m.Run())
+}
+
+// deadProxy refuses every connection.
+const deadProxy = "http://127.0.0.1:9"
 
 // hermeticAWS points the SDK's default chain at dummy credentials in the
 // environment and nothing else: no shared config files, no profile, no web

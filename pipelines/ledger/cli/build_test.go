@@ -39,6 +39,8 @@ func TestBuiltCommandAppendsAndReads(t *testing.T) {
 		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
+		"HTTP_PROXY=http://127.0.0.1:9",
+		"HTTPS_PROXY=http://127.0.0.1:9",
 	}
 	runBin := func(stdin string, args ...string) (int, string, string) {
 		cmd := exec.CommandContext(ctx, bin, args...)

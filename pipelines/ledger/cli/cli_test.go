@@ -64,6 +64,9 @@ func ledgerProcess(t *testing.T, stdin string, args ...string) result {
 		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
+		// Anything but loopback (never proxied) fails instead of leaving the machine.
+		"HTTP_PROXY=http://127.0.0.1:9",
+		"HTTPS_PROXY=http://127.0.0.1:9",
 	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
