@@ -33,7 +33,7 @@ func buildModule(t *testing.T, code string) (*Lakehouse, *enginetest.Engine) {
 		WithNewFile("dagster/workspace.yaml", "load_from: []\n").
 		WithNewFile("dagster/pyproject.toml", "[project]\nname = \"lakehouse\"\n").
 		WithNewFile("dagster/lakehouse/assets/events.py", code)
-	m, err := New(src, "", "", "", "", "")
+	m, err := New(src, "", "", "", "", "", "")
 	require.NoError(t, err)
 	return m, eng
 }

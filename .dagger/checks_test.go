@@ -116,23 +116,23 @@ func TestTestRunsGoSuitesWithThePinnedTerraformBinary(t *testing.T) {
 
 func TestImagesCanBeOverriddenOrMirrored(t *testing.T) {
 	_, _ = newModule(t)
-	m, err := New(dag.Directory(), "", "mirror.example/hashicorp/terraform:1.11.4", "", "", "")
+	m, err := New(dag.Directory(), "", "mirror.example/hashicorp/terraform:1.11.4", "", "", "", "")
 	require.NoError(t, err)
 	assert.Equal(t, "mirror.example/hashicorp/terraform:1.11.4", m.TerraformImage)
 	assert.Equal(t, images.Defaults().Go, m.GoImage)
 
-	m, err = New(dag.Directory(), "", "", "", "", "registry.corp.example/dockerhub")
+	m, err = New(dag.Directory(), "", "", "", "", "", "registry.corp.example/dockerhub")
 	require.NoError(t, err)
-	for _, ref := range []string{m.GoImage, m.TerraformImage, m.PythonImage, m.ActionlintImage} {
+	for _, ref := range []string{m.GoImage, m.TerraformImage, m.PythonImage, m.ActionlintImage, m.RegistryImage} {
 		assert.Regexp(t, `^registry\.corp\.example/dockerhub/`, ref)
 	}
 }
 
 func TestUnpinnedImageOverrideIsRefused(t *testing.T) {
 	_, _ = newModule(t)
-	_, err := New(dag.Directory(), "", "hashicorp/terraform", "", "", "")
+	_, err := New(dag.Directory(), "", "hashicorp/terraform", "", "", "", "")
 	require.ErrorContains(t, err, "neither tag nor digest")
-	_, err = New(dag.Directory(), "golang:latest", "", "", "", "")
+	_, err = New(dag.Directory(), "golang:latest", "", "", "", "", "")
 	require.ErrorContains(t, err, ":latest")
 }
 

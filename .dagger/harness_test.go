@@ -27,7 +27,7 @@ func newModule(t *testing.T, topLevel ...string) (*Lakehouse, *enginetest.Engine
 		entries = append(entries, e)
 	}
 	eng.Answer("entries", entries)
-	m, err := New(dag.Directory(), "", "", "", "", "")
+	m, err := New(dag.Directory(), "", "", "", "", "", "")
 	require.NoError(t, err)
 	return m, eng
 }

@@ -30,6 +30,8 @@ type Lakehouse struct {
 	PythonImage string
 	// +private
 	ActionlintImage string
+	// +private
+	RegistryImage string
 	// Registry mirror for images named outside the catalog (the stack's).
 	// +private
 	RegistryMirror string
@@ -74,6 +76,10 @@ func New(
 	// actionlint image. Default: the pinned image in pipelines/images.
 	// +optional
 	actionlintImage string,
+	// OCI registry image ci runs as an ephemeral service. Default: the
+	// pinned image in pipelines/images.
+	// +optional
+	registryImage string,
 	// Pull every default image through this registry mirror, e.g.
 	// "registry.corp.example/dockerhub". Explicit image arguments are used as given.
 	// +optional
@@ -88,6 +94,7 @@ func New(
 		"terraform":  terraformImage,
 		"python":     pythonImage,
 		"actionlint": actionlintImage,
+		"registry":   registryImage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("constructor arguments: %w", err)
@@ -98,6 +105,7 @@ func New(
 		TerraformImage:  catalog.Terraform,
 		PythonImage:     catalog.Python,
 		ActionlintImage: catalog.Actionlint,
+		RegistryImage:   catalog.Registry,
 		RegistryMirror:  registryMirror,
 	}, nil
 }

@@ -201,7 +201,7 @@ func TestTwoEnvironmentsStacksShareNoVolumeHostOrPort(t *testing.T) {
 func TestServiceImagesAreMirroredOrOverridden(t *testing.T) {
 	m, eng := newModule(t)
 	serveRepo(t, eng, repoRoot(t))
-	mirrored, err := New(dag.Directory(), "", "", "", "", "registry.corp.example/hub")
+	mirrored, err := New(dag.Directory(), "", "", "", "", "", "registry.corp.example/hub")
 	require.NoError(t, err)
 	_ = m
 	s, err := mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), dag.Container().From("g:1"), nil, []string{"seaweedfs=127.0.0.1:5000/probe/s3:1"}, nil)

@@ -18,6 +18,9 @@ type Catalog struct {
 	Terraform  string
 	Python     string
 	Actionlint string
+	// Registry is the OCI registry ci runs as an ephemeral service, so the
+	// release is published and pulled by digest as in CI.
+	Registry string
 }
 
 // Defaults returns the pinned images this release of the module was tested with.
@@ -29,6 +32,8 @@ func Defaults() Catalog {
 		Terraform:  "hashicorp/terraform:1.11.4@sha256:5820b87995595425074f881500a037b0ccd41158d0d9b44d78f5f120612f2d3d",
 		Python:     "python:3.11.16-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b",
 		Actionlint: "rhysd/actionlint:1.7.12@sha256:b1934ee5f1c509618f2508e6eb47ee0d3520686341fec936f3b79331f9315667",
+		// Index digest from docker-library/repo-info (repos/registry/remote/3.1.1.md).
+		Registry: "registry:3.1.1@sha256:849b7d29920d060df8091770ede2279c07924ecd29e2a4c029ee0b5ea2ea542b",
 	}
 }
 
@@ -53,8 +58,10 @@ func (c Catalog) Override(refs map[string]string) (Catalog, error) {
 			c.Python = ref
 		case "actionlint":
 			c.Actionlint = ref
+		case "registry":
+			c.Registry = ref
 		default:
-			return c, fmt.Errorf("image override %q: unknown image; allowed: go, terraform, python, actionlint", key)
+			return c, fmt.Errorf("image override %q: unknown image; allowed: go, terraform, python, actionlint, registry", key)
 		}
 	}
 	return c, nil
@@ -75,6 +82,7 @@ func (c Catalog) WithMirror(mirror string) (Catalog, error) {
 	c.Terraform = mirrored(mirror, c.Terraform)
 	c.Python = mirrored(mirror, c.Python)
 	c.Actionlint = mirrored(mirror, c.Actionlint)
+	c.Registry = mirrored(mirror, c.Registry)
 	return c, nil
 }
 

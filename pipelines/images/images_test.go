@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func all(c Catalog) []string { return []string{c.Go, c.Terraform, c.Python, c.Actionlint} }
+func all(c Catalog) []string { return []string{c.Go, c.Terraform, c.Python, c.Actionlint, c.Registry} }
 
 func TestEveryDefaultIsPinnedByTagAndDigest(t *testing.T) {
 	for _, ref := range all(Defaults()) {
@@ -29,7 +29,7 @@ func TestOverrideReplacesOnlyNamedImages(t *testing.T) {
 
 func TestOverrideRejectsUnknownKeysAndFloatingTags(t *testing.T) {
 	_, err := Defaults().Override(map[string]string{"terrafrom": "x:1.0"})
-	assert.ErrorContains(t, err, "allowed: go, terraform, python, actionlint")
+	assert.ErrorContains(t, err, "allowed: go, terraform, python, actionlint, registry")
 	_, err = Defaults().Override(map[string]string{"python": "python"})
 	assert.ErrorContains(t, err, "neither tag nor digest")
 	_, err = Defaults().Override(map[string]string{"python": "python:latest"})
