@@ -62,3 +62,12 @@ func failed(step string, code int, stderr string) error {
 	}
 	return errors.New(msg)
 }
+
+// errText is the message of err as the user sees it (a GraphQL error made
+// by surface renders with an "input:" prefix otherwise).
+func errText(err error) string {
+	if g, ok := err.(*gqlerror.Error); ok {
+		return g.Message
+	}
+	return err.Error()
+}

@@ -56,6 +56,11 @@ func (g *GateReport) RequirePass() error {
 	return nil
 }
 
+// parsed is the report read through pipelines/quality.
+func (g *GateReport) parsed() (*quality.Report, error) {
+	return quality.Parse([]byte(g.Report))
+}
+
 // gateRelease reads the optional release record a gate run is bound to.
 func gateRelease(ctx context.Context, record *dagger.File) (*release.Record, error) {
 	if record == nil {
@@ -137,6 +142,11 @@ func (s *Stack) Quality(
 	if err != nil {
 		return nil, fmt.Errorf("quality %s: %w", s.Env, err)
 	}
+	return s.quality(ctx, rec)
+}
+
+// quality runs the gate against the stack for rec (nil: no release).
+func (s *Stack) quality(ctx context.Context, rec *release.Record) (*GateReport, error) {
 	b, err := s.builder()
 	if err != nil {
 		return nil, err

@@ -15,6 +15,8 @@ import (
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/compose"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/images"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
 )
 
 // composeDir is the compose project directory inside the repository.
@@ -57,6 +59,16 @@ type Stack struct {
 	CatalogHost string
 	// +private
 	ObjectStoreHost string
+	// The env file's object store settings: where the stack's own ledger
+	// lives (LAKEHOUSE_S3_BUCKET, S3_ENDPOINT_URL, AWS_REGION, S3_PATH_STYLE).
+	// +private
+	Bucket string
+	// +private
+	S3Endpoint string
+	// +private
+	S3Region string
+	// +private
+	S3PathStyle bool
 }
 
 // NamedSecret is a secret the stack gives to services as a compose variable.
@@ -148,6 +160,10 @@ func (m *Lakehouse) Stack(
 		ProxyImage:      m.PythonImage,
 		CatalogHost:     hostOf(envVars["ICEBERG_CATALOG_URI"]),
 		ObjectStoreHost: hostOf(envVars["S3_ENDPOINT_URL"]),
+		Bucket:          envVars["LAKEHOUSE_S3_BUCKET"],
+		S3Endpoint:      envVars["S3_ENDPOINT_URL"],
+		S3Region:        envVars["AWS_REGION"],
+		S3PathStyle:     envVars["S3_PATH_STYLE"] == "true",
 	}, nil
 }
 
@@ -286,4 +302,22 @@ func (s *Stack) spec() (*compose.Spec, error) {
 		return nil, fmt.Errorf("stack %s: %w", s.Env, err)
 	}
 	return &spec, nil
+}
+
+// localLedger is env's ledger in the stack's own object store.
+func (s *Stack) localLedger(env string) (ledgerAt, error) {
+	if s.Bucket == "" || s.S3Endpoint == "" {
+		return ledgerAt{}, fmt.Errorf("stack %s: the env file names no local object store (LAKEHOUSE_S3_BUCKET and S3_ENDPOINT_URL) to keep the ledger in", s.Env)
+	}
+	region := s.S3Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	return ledgerAt{
+		Bucket:    s.Bucket,
+		Region:    region,
+		Endpoint:  s.S3Endpoint,
+		PathStyle: s.S3PathStyle,
+		Prefix:    promotion.LedgerPrefix(terraform.StateProject, env),
+	}, nil
 }
