@@ -1,6 +1,7 @@
 # Iceberg REST catalog: Nessie on ECS Fargate behind an internal ALB.
-# Clients use <scheme>://<alb>/iceberg (Iceberg REST); health is served by the
-# Quarkus management interface on port 9000 (/q/health).
+# Clients use <scheme>://<alb>/iceberg/main (Iceberg REST, output
+# catalog_uri); health is served by the Quarkus management interface on port
+# 9000 (/q/health).
 
 locals {
   # Nessie is configured through its documented property names, passed as

@@ -98,9 +98,10 @@ data "aws_iam_policy_document" "dagster_trust" {
 }
 
 resource "aws_iam_role" "dagster" {
-  for_each             = toset(["writer", "reader", "admin"])
-  name                 = "${local.name_prefix}-lakehouse-${each.key}"
-  assume_role_policy   = data.aws_iam_policy_document.dagster_trust.json
+  for_each = toset(["writer", "reader", "admin"])
+  name     = "${local.name_prefix}-lakehouse-${each.key}"
+  # The writer is also the Dagster tasks' role where Dagster runs (dagster_iam.tf).
+  assume_role_policy   = each.key == "writer" && local.dagster ? data.aws_iam_policy_document.writer_trust.json : data.aws_iam_policy_document.dagster_trust.json
   max_session_duration = 3600
 }
 

@@ -29,6 +29,10 @@ locals {
 
   catalog_scheme = var.enable_https ? "https" : "http"
   catalog_base   = "${local.catalog_scheme}://${aws_lb.catalog.dns_name}"
+
+  # Nessie's Iceberg REST endpoint on its default branch
+  # (nessie.server.default-branch): what pyiceberg's ICEBERG_CATALOG_URI needs.
+  catalog_uri = "${local.catalog_base}/iceberg/main"
 }
 
 data "aws_caller_identity" "current" {}

@@ -32,8 +32,8 @@ output "catalog_warehouse" {
 }
 
 output "catalog_uri" {
-  description = "Iceberg REST catalog URI (PyIceberg `uri`). Append /<branch> (e.g. /main) to pin a Nessie branch."
-  value       = "${local.catalog_base}/iceberg"
+  description = "Iceberg REST catalog URI on Nessie's default branch, .../iceberg/main: pyiceberg's `uri` and ICEBERG_CATALOG_URI as they are (another branch: replace the last segment)."
+  value       = local.catalog_uri
 }
 
 output "catalog_api_uri" {
@@ -59,4 +59,46 @@ output "admin_identity" {
 output "alert_channel" {
   description = "SNS topic ARN alarms notify, or empty when alerting is off."
   value       = var.enable_alerting ? local.alarm_topic_arn : ""
+}
+
+# ------------------------------------------------------- Dagster runtime --
+
+output "dagster_image" {
+  description = "The Dagster image this environment runs (null without Dagster). The pipeline passes it back as -var=dagster_image for a plan without a new release, so infrastructure-only changes and drift checks never roll code back."
+  value       = local.dagster ? var.dagster_image : null
+}
+
+output "gate_image" {
+  description = "The image of the quality-gate task (null without one); passed back like dagster_image."
+  value       = var.gate_image
+}
+
+output "dagster_webserver_url" {
+  description = "The Dagster UI: the internal load balancer, reachable from aws_dagster_allowed_cidrs (null without Dagster). With enable_https, point a DNS name covered by aws_certificate_arn at it."
+  value       = local.dagster ? "${local.dagster_scheme}://${aws_lb.dagster[0].dns_name}" : null
+}
+
+output "dagster_storage_secret" {
+  description = "ARN of the Secrets Manager secret (managed by RDS) holding Dagster's database user and password: its name, never its value (null without Dagster)."
+  value       = local.dagster ? local.dagster_db_secret_arn : null
+}
+
+output "dagster_env" {
+  description = "The dagster/.env.<env> values that come from this root (LAKEHOUSE_ENVIRONMENT, ICEBERG_CATALOG_URI ending in /iceberg/main, ICEBERG_WAREHOUSE, ...): what the deployed Dagster runs with, and what the pipeline's terraform.RuntimeEnv turns into dotenv lines. No secrets."
+  value       = local.dagster_env
+}
+
+output "quality_gate" {
+  description = "How to start the one-off quality-gate task (null without gate_image): aws ecs run-task --cluster <cluster> --task-definition <task_definition> --launch-type FARGATE --network-configuration subnets/security_groups, overriding container <container>'s environment with GATE_RUN_ID=<id>; the report is then <report_uri>/<id>/gate.json."
+  value = local.gate ? {
+    launcher         = "ecs"
+    cluster          = aws_ecs_cluster.catalog.arn
+    task_definition  = aws_ecs_task_definition.gate[0].arn
+    container        = "gate"
+    subnets          = aws_subnet.private[*].id
+    security_groups  = [aws_security_group.gate[0].id]
+    assign_public_ip = false
+    run_id_variable  = "GATE_RUN_ID"
+    report_uri       = local.gate_report_uri
+  } : null
 }

@@ -17,6 +17,21 @@ enable_alerting       = false
 log_retention_days    = 30
 deletion_protection   = false
 
+# Dagster runtime (the guide's "Docker resources": 2 vCPU / 2 GB by default;
+# AWS runs 2 GiB per vCPU at least).
+# The images are never set here: the pipeline passes the release's digests
+# (dagster_image, gate_image) with -var.
+enable_dagster                 = true
+dagster_access_level           = "admin"
+dagster_webserver_cpu_units    = 2048
+dagster_webserver_memory_mib   = 2048
+dagster_daemon_cpu_units       = 2048
+dagster_daemon_memory_mib      = 2048
+dagster_code_server_cpu_units  = 2048
+dagster_code_server_memory_mib = 2048
+dagster_run_cpu_units          = 2048
+dagster_run_memory_mib         = 2048
+
 # Promotion (read by the pipeline): where releases come from and what the
 # upstream environment's quality gate must show.
 promotion_upstream               = ""
@@ -25,9 +40,11 @@ promotion_max_evidence_age_hours = 168
 promotion_requires_approval      = false
 
 # AWS only.
-aws_region             = "us-east-1"
-aws_vpc_cidr           = "10.40.0.0/16"
-aws_nat_gateway_per_az = false
+aws_region                    = "us-east-1"
+aws_vpc_cidr                  = "10.40.0.0/16"
+aws_nat_gateway_per_az        = false
+aws_dagster_db_instance_class = "db.t4g.micro"
+aws_dagster_db_multi_az       = false
 
 # GCP only. PLACEHOLDER project id: replace before the first gcp apply.
 gcp_project_id                   = "replace-me-lakehouse-dev"

@@ -1,6 +1,6 @@
 # Iceberg REST catalog: Nessie on Cloud Run, internal ingress only (Nessie has
 # no authentication here, so only callers inside the VPC reach it). Clients
-# use <service-uri>/iceberg.
+# use <service-uri>/iceberg/main (output catalog_uri).
 
 locals {
   # Documented Nessie/Quarkus property names, passed with JAVA_OPTS_APPEND as

@@ -57,10 +57,13 @@ resource "google_sql_user" "catalog" {
   name     = local.catalog_db_user
   instance = google_sql_database_instance.catalog.name
   password = random_password.catalog_db.result
+  # Protected environments: abandoned, never deleted, if Terraform drops it.
+  deletion_policy = var.deletion_protection ? "ABANDON" : null
 }
 
 resource "google_secret_manager_secret" "catalog_db_password" {
-  secret_id = "${local.name_prefix}-nessie-db-password"
+  secret_id           = "${local.name_prefix}-nessie-db-password"
+  deletion_protection = var.deletion_protection
 
   replication {
     auto {}
@@ -70,6 +73,7 @@ resource "google_secret_manager_secret" "catalog_db_password" {
 }
 
 resource "google_secret_manager_secret_version" "catalog_db_password" {
-  secret      = google_secret_manager_secret.catalog_db_password.id
-  secret_data = random_password.catalog_db.result
+  secret          = google_secret_manager_secret.catalog_db_password.id
+  secret_data     = random_password.catalog_db.result
+  deletion_policy = var.deletion_protection ? "ABANDON" : "DELETE"
 }

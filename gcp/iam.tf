@@ -56,3 +56,13 @@ resource "google_cloud_run_v2_service_iam_member" "admin_operator" {
   role     = "roles/run.developer"
   member   = google_service_account.dagster["admin"].member
 }
+
+# The Dagster UI requires an identity token: the admin may open it
+# (`gcloud run services proxy <dagster_webserver> --region <region>`).
+resource "google_cloud_run_v2_service_iam_member" "dagster_webserver" {
+  count    = local.dagster ? 1 : 0
+  name     = google_cloud_run_v2_service.dagster_webserver[0].name
+  location = google_cloud_run_v2_service.dagster_webserver[0].location
+  role     = "roles/run.invoker"
+  member   = google_service_account.dagster["admin"].member
+}

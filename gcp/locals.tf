@@ -17,6 +17,10 @@ locals {
   catalog_db_user     = "nessie"
   catalog_subnet_cidr = "10.50.0.0/24"
 
+  # Nessie's Iceberg REST endpoint on its default branch
+  # (nessie.server.default-branch): what pyiceberg's ICEBERG_CATALOG_URI needs.
+  catalog_uri = "${google_cloud_run_v2_service.catalog.uri}/iceberg/main"
+
   # Cloud Run sizes from the shared Fargate-style inputs.
   catalog_cpu    = tostring(max(1, floor(var.catalog_cpu_units / 1024)))
   catalog_memory = "${max(512, var.catalog_memory_mib)}Mi"

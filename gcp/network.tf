@@ -29,3 +29,22 @@ resource "google_service_networking_connection" "private_services" {
   service                 = "servicenetworking.googleapis.com"
   reserved_peering_ranges = [google_compute_global_address.private_services.name]
 }
+
+# Internet egress for the Dagster services (alert webhooks): they send all
+# traffic into the VPC (to reach the internal catalog and code server), so
+# what leaves Google's network goes through Cloud NAT.
+resource "google_compute_router" "main" {
+  count   = local.dagster ? 1 : 0
+  name    = "${local.name_prefix}-router"
+  region  = var.gcp_region
+  network = google_compute_network.main.id
+}
+
+resource "google_compute_router_nat" "main" {
+  count                              = local.dagster ? 1 : 0
+  name                               = "${local.name_prefix}-nat"
+  router                             = google_compute_router.main[0].name
+  region                             = var.gcp_region
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "ALL_SUBNETWORKS_ALL_IP_RANGES"
+}

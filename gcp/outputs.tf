@@ -31,8 +31,8 @@ output "catalog_warehouse" {
 }
 
 output "catalog_uri" {
-  description = "Iceberg REST catalog URI (PyIceberg `uri`); reachable from inside the VPC. Append /<branch> to pin a Nessie branch."
-  value       = "${google_cloud_run_v2_service.catalog.uri}/iceberg"
+  description = "Iceberg REST catalog URI on Nessie's default branch, .../iceberg/main: pyiceberg's `uri` and ICEBERG_CATALOG_URI as they are (another branch: replace the last segment); reachable from inside the VPC."
+  value       = local.catalog_uri
 }
 
 output "catalog_api_uri" {
@@ -58,4 +58,43 @@ output "admin_identity" {
 output "alert_channel" {
   description = "Monitoring notification channel id, or empty when none."
   value       = try(google_monitoring_notification_channel.email[0].id, "")
+}
+
+# ------------------------------------------------------- Dagster runtime --
+
+output "dagster_image" {
+  description = "The Dagster image this environment runs (null without Dagster). The pipeline passes it back as -var=dagster_image for a plan without a new release, so infrastructure-only changes and drift checks never roll code back."
+  value       = local.dagster ? var.dagster_image : null
+}
+
+output "gate_image" {
+  description = "The image of the quality-gate job (null without one); passed back like dagster_image."
+  value       = var.gate_image
+}
+
+output "dagster_webserver_url" {
+  description = "The Dagster UI's Cloud Run URL: internal ingress and run.invoker required, e.g. `gcloud run services proxy <service> --region <region>` as the admin identity (null without Dagster)."
+  value       = local.dagster ? google_cloud_run_v2_service.dagster_webserver[0].uri : null
+}
+
+output "dagster_storage_secret" {
+  description = "Secret Manager secret holding the Dagster database user's password: its name, never its value (null without Dagster)."
+  value       = local.dagster ? google_secret_manager_secret.dagster_db_password[0].id : null
+}
+
+output "dagster_env" {
+  description = "The dagster/.env.<env> values that come from this root (LAKEHOUSE_ENVIRONMENT, ICEBERG_CATALOG_URI ending in /iceberg/main, ICEBERG_WAREHOUSE, ...): what the deployed Dagster runs with, and what the pipeline's terraform.RuntimeEnv turns into dotenv lines. No secrets."
+  value       = local.dagster_env
+}
+
+output "quality_gate" {
+  description = "How to run the one-off quality-gate job (null without gate_image): gcloud run jobs execute <job> --project <project> --region <region> --update-env-vars GATE_RUN_ID=<id> --wait; the report is then <report_uri>/<id>/gate.json."
+  value = local.gate ? {
+    launcher        = "cloud-run-job"
+    job             = google_cloud_run_v2_job.gate[0].name
+    project         = var.gcp_project_id
+    region          = var.gcp_region
+    run_id_variable = "GATE_RUN_ID"
+    report_uri      = local.gate_report_uri
+  } : null
 }

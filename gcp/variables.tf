@@ -21,6 +21,11 @@ variable "project_name" {
     condition     = !startswith(var.project_name, "internal")
     error_message = "project_name must not start with \"internal\": AWS rejects load balancer names with that prefix."
   }
+
+  validation {
+    condition     = !strcontains(var.project_name, "--")
+    error_message = "project_name must not contain two hyphens in a row: RDS rejects instance identifiers (<project>-<env>-dagster) with them."
+  }
 }
 
 variable "environment" {
@@ -146,6 +151,139 @@ variable "deletion_protection" {
   default     = true
 }
 
+# ------------------------------------------------------ Dagster runtime --
+# The code server, daemon and webserver of the environment (aws/dagster*.tf,
+# gcp/dagster*.tf), its run storage and the one-off quality-gate task. The
+# images are inputs of a release, never committed: the pipeline passes the
+# promoted digest (or the running one, output dagster_image / gate_image, for
+# an infrastructure-only plan) with -var.
+
+variable "enable_dagster" {
+  description = "Run Dagster in this environment (code server, daemon, webserver, run storage). false = catalog only: none of the Dagster resources exist and dagster_image may be null."
+  type        = bool
+}
+
+variable "dagster_image" {
+  description = "The Dagster runtime image this environment runs (webserver, daemon, code server and runs), pinned by digest: REGISTRY/REPOSITORY@sha256:<64 hex>, no tag. Passed by the pipeline (-var), never set in tfvars; null only when enable_dagster = false."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dagster_image == null ? !var.enable_dagster : can(regex("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)+@sha256:[0-9a-f]{64}$", var.dagster_image))
+    error_message = "dagster_image must be a digest reference REGISTRY/REPOSITORY@sha256:<64 lowercase hex> (no tag: a tag can move, a digest cannot), e.g. ghcr.io/acme/lakehouse@sha256:<digest> from `publish`; it may be null only when enable_dagster = false."
+  }
+}
+
+variable "gate_image" {
+  description = "The quality-gate image (Soda) the one-off gate task runs, pinned by digest like dagster_image. Passed by the pipeline (-var), never set in tfvars; null = no gate task."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gate_image == null || can(regex("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)+@sha256:[0-9a-f]{64}$", var.gate_image))
+    error_message = "gate_image must be null or a digest reference REGISTRY/REPOSITORY@sha256:<64 lowercase hex> (no tag), e.g. the gate image `publish` returns."
+  }
+}
+
+variable "dagster_access_level" {
+  description = "LAKEHOUSE_ACCESS_LEVEL of the deployed Dagster: admin sees everything, reader sees PII masked on every read path (the guide: admin in dev, reader in prod). Must equal the environment's dagster/.env.<env>."
+  type        = string
+  default     = "reader"
+
+  validation {
+    condition     = contains(["admin", "reader"], var.dagster_access_level)
+    error_message = "dagster_access_level must be admin or reader."
+  }
+}
+
+variable "dagster_webserver_cpu_units" {
+  description = "Dagster webserver CPU (1024 = 1 vCPU): 1024, 2048 or 4096. The guide: 2 vCPU by default, 4 in prod."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = contains([1024, 2048, 4096], var.dagster_webserver_cpu_units)
+    error_message = "dagster_webserver_cpu_units must be 1024, 2048 or 4096 (sizes both Fargate and Cloud Run offer)."
+  }
+}
+
+variable "dagster_webserver_memory_mib" {
+  description = "Dagster webserver memory in MiB: whole GiB, at most 4 GiB per vCPU (Cloud Run's limit), at least 2 GiB with 4 vCPU. Fargate has no size below 2 GiB per vCPU, so AWS raises it to that (2 vCPU / 2 GB runs as 2 vCPU / 4 GB)."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.dagster_webserver_memory_mib >= 1024 && var.dagster_webserver_memory_mib % 1024 == 0 && var.dagster_webserver_memory_mib <= var.dagster_webserver_cpu_units * 4 && (var.dagster_webserver_cpu_units < 4096 || var.dagster_webserver_memory_mib >= 2048)
+    error_message = "dagster_webserver_memory_mib must be whole GiB (a multiple of 1024), at most 4 GiB per vCPU of dagster_webserver_cpu_units and at least 2048 with 4 vCPU."
+  }
+}
+
+variable "dagster_daemon_cpu_units" {
+  description = "Dagster daemon CPU (1024 = 1 vCPU): 1024, 2048 or 4096."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = contains([1024, 2048, 4096], var.dagster_daemon_cpu_units)
+    error_message = "dagster_daemon_cpu_units must be 1024, 2048 or 4096 (sizes both Fargate and Cloud Run offer)."
+  }
+}
+
+variable "dagster_daemon_memory_mib" {
+  description = "Dagster daemon memory in MiB (same rules as dagster_webserver_memory_mib)."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.dagster_daemon_memory_mib >= 1024 && var.dagster_daemon_memory_mib % 1024 == 0 && var.dagster_daemon_memory_mib <= var.dagster_daemon_cpu_units * 4 && (var.dagster_daemon_cpu_units < 4096 || var.dagster_daemon_memory_mib >= 2048)
+    error_message = "dagster_daemon_memory_mib must be whole GiB (a multiple of 1024), at most 4 GiB per vCPU of dagster_daemon_cpu_units and at least 2048 with 4 vCPU."
+  }
+}
+
+variable "dagster_code_server_cpu_units" {
+  description = "Dagster code server CPU (1024 = 1 vCPU): 1024, 2048 or 4096. On GCP the runs execute in the code server, so this is also every run's share."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = contains([1024, 2048, 4096], var.dagster_code_server_cpu_units)
+    error_message = "dagster_code_server_cpu_units must be 1024, 2048 or 4096 (sizes both Fargate and Cloud Run offer)."
+  }
+}
+
+variable "dagster_code_server_memory_mib" {
+  description = "Dagster code server memory in MiB (same rules as dagster_webserver_memory_mib)."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.dagster_code_server_memory_mib >= 1024 && var.dagster_code_server_memory_mib % 1024 == 0 && var.dagster_code_server_memory_mib <= var.dagster_code_server_cpu_units * 4 && (var.dagster_code_server_cpu_units < 4096 || var.dagster_code_server_memory_mib >= 2048)
+    error_message = "dagster_code_server_memory_mib must be whole GiB (a multiple of 1024), at most 4 GiB per vCPU of dagster_code_server_cpu_units and at least 2048 with 4 vCPU."
+  }
+}
+
+variable "dagster_run_cpu_units" {
+  description = "CPU of each run's task (AWS: one ECS task per run) and of the quality-gate task (1024 = 1 vCPU): 1024, 2048 or 4096."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = contains([1024, 2048, 4096], var.dagster_run_cpu_units)
+    error_message = "dagster_run_cpu_units must be 1024, 2048 or 4096 (sizes both Fargate and Cloud Run offer)."
+  }
+}
+
+variable "dagster_run_memory_mib" {
+  description = "Memory in MiB of each run's task and of the quality-gate task (same rules as dagster_webserver_memory_mib)."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.dagster_run_memory_mib >= 1024 && var.dagster_run_memory_mib % 1024 == 0 && var.dagster_run_memory_mib <= var.dagster_run_cpu_units * 4 && (var.dagster_run_cpu_units < 4096 || var.dagster_run_memory_mib >= 2048)
+    error_message = "dagster_run_memory_mib must be whole GiB (a multiple of 1024), at most 4 GiB per vCPU of dagster_run_cpu_units and at least 2048 with 4 vCPU."
+  }
+}
+
 # ------------------------------------------------------------ Promotion --
 # Read by the pipeline (deploy/promote), not by any resource: they live here
 # because an environment is its tfvars file. Declared in both roots so the
@@ -241,6 +379,34 @@ variable "aws_alarm_topic_arn" {
     condition     = var.aws_alarm_topic_arn == "" || can(regex("^arn:aws[a-z-]*:sns:", var.aws_alarm_topic_arn))
     error_message = "aws_alarm_topic_arn must be empty or an SNS topic ARN."
   }
+}
+
+variable "aws_dagster_allowed_cidrs" {
+  description = "[aws] CIDRs allowed to reach the Dagster webserver's internal load balancer. The webserver has no authentication of its own: keep this to the operators' networks."
+  type        = list(string)
+  default     = ["10.0.0.0/8"]
+
+  validation {
+    condition     = length(var.aws_dagster_allowed_cidrs) > 0 && !contains(var.aws_dagster_allowed_cidrs, "0.0.0.0/0")
+    error_message = "aws_dagster_allowed_cidrs must be non-empty and must not contain 0.0.0.0/0 (the Dagster UI has no authentication)."
+  }
+}
+
+variable "aws_dagster_db_instance_class" {
+  description = "[aws] RDS instance class of Dagster's run, event and schedule storage (Postgres)."
+  type        = string
+  default     = "db.t4g.micro"
+
+  validation {
+    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.aws_dagster_db_instance_class))
+    error_message = "aws_dagster_db_instance_class must be an RDS instance class such as db.t4g.micro."
+  }
+}
+
+variable "aws_dagster_db_multi_az" {
+  description = "[aws] Multi-AZ (standby in a second zone) for Dagster's storage."
+  type        = bool
+  default     = false
 }
 
 variable "aws_trusted_principal_arns" {

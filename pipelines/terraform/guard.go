@@ -74,7 +74,9 @@ var defaultProtections = func() map[string]Protection {
 		data       = "holds lakehouse data or audit logs"
 		key        = "encrypts lakehouse data; deleting it makes the data unreadable"
 		catalog    = "holds Iceberg catalog state; deleting it orphans every table"
-		secret     = "holds the catalog database password; a new or missing value breaks the running catalog until it is redeployed with the new value"
+		history    = "holds Iceberg catalog state or Dagster's run, event and schedule history; deleting it orphans every table or loses that history"
+		login      = "is the database login the running catalog or Dagster uses; deleting it breaks them until they are redeployed"
+		secret     = "holds a database password the running catalog or Dagster uses; a new or missing value breaks the running catalog or Dagster until they are redeployed with the new value"
 		expiry     = "rules delete objects for good: a new, shorter or wider expiration deletes lakehouse data the current rules keep"
 		versioning = "keeps overwritten and deleted objects recoverable; deleting it suspends versioning"
 	)
@@ -97,14 +99,16 @@ var defaultProtections = func() map[string]Protection {
 		"aws_kms_key":           {RefuseDestroy, key},
 		"google_kms_crypto_key": {RefuseDestroy, key},
 		"google_kms_key_ring":   {RefuseDestroy, key},
-		// Catalog state and the credentials the running catalog uses.
+		// Catalog state, Dagster's run history and the credentials the running
+		// catalog and Dagster use.
 		"aws_glue_catalog_database":            {RefuseDestroy, catalog},
 		"aws_glue_catalog_table":               {RefuseDestroy, catalog},
 		"aws_dynamodb_table":                   {RefuseDestroy, catalog},
-		"aws_db_instance":                      {RefuseDestroy, catalog},
+		"aws_db_instance":                      {RefuseDestroy, history},
 		"aws_rds_cluster":                      {RefuseDestroy, catalog},
-		"google_sql_database_instance":         {RefuseDestroy, catalog},
-		"google_sql_database":                  {RefuseDestroy, catalog},
+		"google_sql_database_instance":         {RefuseDestroy, history},
+		"google_sql_database":                  {RefuseDestroy, history},
+		"google_sql_user":                      {RefuseDestroy, login},
 		"google_bigquery_dataset":              {RefuseDestroy, catalog},
 		"google_biglake_catalog":               {RefuseDestroy, catalog},
 		"google_biglake_database":              {RefuseDestroy, catalog},

@@ -31,6 +31,18 @@ var costTable = []struct {
 	{"Log retention days", "log_retention_days", cty.NumberIntVal(30), cty.NumberIntVal(365), cty.NumberIntVal(90)},
 	{"Access logging", "enable_access_logging", cty.False, cty.True, cty.False},
 	{"Alerting", "enable_alerting", cty.False, cty.True, cty.True},
+	{"Deletion protection (prod's storage protected)", "deletion_protection", cty.False, cty.True, cty.True},
+	{"Dagster access level", "dagster_access_level", cty.StringVal("admin"), cty.StringVal("reader"), cty.StringVal("reader")},
+	// "Docker resources: Default (2 CPU / 2 GB) | 4 CPU / 4 GB webserver".
+	{"Dagster runs", "enable_dagster", cty.True, cty.True, cty.True},
+	{"Dagster webserver CPU", "dagster_webserver_cpu_units", cty.NumberIntVal(2048), cty.NumberIntVal(4096), cty.NumberIntVal(2048)},
+	{"Dagster webserver memory MiB", "dagster_webserver_memory_mib", cty.NumberIntVal(2048), cty.NumberIntVal(4096), cty.NumberIntVal(2048)},
+	{"Dagster daemon CPU", "dagster_daemon_cpu_units", cty.NumberIntVal(2048), cty.NumberIntVal(2048), cty.NumberIntVal(2048)},
+	{"Dagster daemon memory MiB", "dagster_daemon_memory_mib", cty.NumberIntVal(2048), cty.NumberIntVal(2048), cty.NumberIntVal(2048)},
+	{"Dagster code server CPU", "dagster_code_server_cpu_units", cty.NumberIntVal(2048), cty.NumberIntVal(2048), cty.NumberIntVal(2048)},
+	{"Dagster code server memory MiB", "dagster_code_server_memory_mib", cty.NumberIntVal(2048), cty.NumberIntVal(2048), cty.NumberIntVal(2048)},
+	{"Dagster run CPU", "dagster_run_cpu_units", cty.NumberIntVal(2048), cty.NumberIntVal(2048), cty.NumberIntVal(2048)},
+	{"Dagster run memory MiB", "dagster_run_memory_mib", cty.NumberIntVal(2048), cty.NumberIntVal(2048), cty.NumberIntVal(2048)},
 }
 
 func envFiles(t *testing.T) map[string]*tfvarsFile {
@@ -171,18 +183,52 @@ func TestBothRootsShareTheVariableContractAndOutputNames(t *testing.T) {
 	assert.Equal(t, readFile(t, a), readFile(t, g), "aws/variables.tf and gcp/variables.tf must be identical (shared contract)")
 }
 
-func TestCatalogURIEndsWithIcebergPath(t *testing.T) {
+// followLocal returns the expression of local.NAME when expr is exactly a
+// reference to it, else expr.
+func followLocal(m *module, expr hcl.Expression) hcl.Expression {
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || st.Traversal.RootName() != "local" || len(st.Traversal) != 2 {
+		return expr
+	}
+	at, ok := st.Traversal[1].(hcl.TraverseAttr)
+	if !ok {
+		return expr
+	}
+	if a, ok := m.Locals[at.Name]; ok {
+		return a.Expr
+	}
+	return expr
+}
+
+// The catalog URI output is what pyiceberg (ICEBERG_CATALOG_URI) takes as it
+// is: Nessie's Iceberg REST path on its default branch, .../iceberg/main.
+// The deployed Dagster and the gate use the same value.
+func TestCatalogURIEndsWithIcebergPathOnTheDefaultBranch(t *testing.T) {
 	mods, err := loadModules(repoRoot(t))
 	require.NoError(t, err)
 	for _, root := range cloudRoots {
-		out, ok := mods[root].Outputs["catalog_uri"]
+		m := mods[root]
+		out, ok := m.Outputs["catalog_uri"]
 		require.True(t, ok, "%s has no catalog_uri output", root)
-		tmpl, ok := out.Attributes["value"].Expr.(*hclsyntax.TemplateExpr)
-		require.True(t, ok, "%s catalog_uri must be a string template", root)
+		tmpl, ok := followLocal(m, out.Attributes["value"].Expr).(*hclsyntax.TemplateExpr)
+		require.True(t, ok, "%s catalog_uri must be a string template (or a local holding one)", root)
 		last := tmpl.Parts[len(tmpl.Parts)-1]
 		lit, ok := last.(*hclsyntax.LiteralValueExpr)
 		require.True(t, ok, "%s catalog_uri must end with a literal path", root)
-		assert.Equal(t, "/iceberg", lit.Val.AsString(), "%s catalog_uri must end with the Iceberg REST path /iceberg (not /api/v2)", root)
+		assert.Equal(t, "/iceberg/main", lit.Val.AsString(), "%s catalog_uri must end with the Iceberg REST path on Nessie's default branch (/iceberg/main), not /iceberg or /api/v2", root)
+		assert.Equal(t, "main", catalogProperties(t, m)["nessie.server.default-branch"], "%s: the branch catalog_uri names must be Nessie's default branch", root)
+
+		env, ok := m.Locals["dagster_env"].Expr.(*hclsyntax.ObjectConsExpr)
+		require.True(t, ok, "%s: local.dagster_env must be a literal map", root)
+		found := false
+		for _, item := range env.Items {
+			k, _ := item.KeyExpr.Value(nil)
+			if k.AsString() == "ICEBERG_CATALOG_URI" {
+				found = true
+				assert.Equal(t, "local.catalog_uri", exprSource(t, item.ValueExpr), "%s: Dagster must use the catalog_uri output's value", root)
+			}
+		}
+		assert.True(t, found, "%s: dagster_env must set ICEBERG_CATALOG_URI", root)
 	}
 }
 

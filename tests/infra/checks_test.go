@@ -7,6 +7,7 @@ package infra
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -142,8 +143,17 @@ func evalValidations(m *module, vars map[string]cty.Value, where func(name strin
 	return ps
 }
 
+// releaseInputs are the variables a release brings at plan time (the
+// pipeline's -var, never a tfvars key): validations are evaluated with these
+// sample digests where a file does not set them.
+var releaseInputs = map[string]cty.Value{
+	"dagster_image": cty.StringVal("123456789012.dkr.ecr.us-east-1.amazonaws.com/lakehouse@sha256:" + strings.Repeat("a", 64)),
+	"gate_image":    cty.StringVal("123456789012.dkr.ecr.us-east-1.amazonaws.com/lakehouse@sha256:" + strings.Repeat("b", 64)),
+}
+
 // checkTfvarsValidations evaluates every variable validation of both roots
-// with the values of every tfvars file (defaults for unset variables).
+// with the values of every tfvars file (defaults for unset variables, the
+// releaseInputs for the images).
 func checkTfvarsValidations(tree string) ([]problem, validationStats, error) {
 	stats := validationStats{Skipped: map[string]int{}}
 	mods, err := loadModules(tree)
@@ -165,22 +175,90 @@ func checkTfvarsValidations(tree string) ([]problem, validationStats, error) {
 				v := m.Variables[name]
 				return rel(tree, v.Range.Filename), v.Range.Start.Line
 			}
-			ps = append(ps, evalValidations(m, varValues(m, f, nil), where, &stats)...)
+			inputs := map[string]cty.Value{}
+			for k, v := range releaseInputs {
+				if _, set := f.Attrs[k]; !set {
+					inputs[k] = v
+				}
+			}
+			ps = append(ps, evalValidations(m, varValues(m, f, inputs), where, &stats)...)
 		}
 	}
 	return ps, stats, nil
 }
 
-// protectedTypes hold data or catalog state; they must carry prevent_destroy.
+// protectedTypes hold data, catalog state, Dagster's run history or the
+// credentials of what runs; they must carry prevent_destroy. Two kinds may
+// instead carry provider deletion protection that follows the environment's
+// deletion_protection (protectedBySwitch): resources that exist only with a
+// switch (count/for_each, e.g. enable_dagster), because prevent_destroy would
+// make turning the switch off impossible even in an unprotected environment,
+// and credentialTypes, which must stay replaceable when a password is
+// rotated (the pipeline's guard still refuses it without an allow-list).
 var protectedTypes = map[string]bool{
-	"aws_s3_bucket":                true,
-	"aws_dynamodb_table":           true,
-	"aws_kms_key":                  true,
-	"google_storage_bucket":        true,
-	"google_sql_database_instance": true,
-	"google_sql_database":          true,
-	"google_kms_crypto_key":        true,
-	"google_kms_key_ring":          true,
+	"aws_s3_bucket":                        true,
+	"aws_dynamodb_table":                   true,
+	"aws_kms_key":                          true,
+	"aws_db_instance":                      true,
+	"aws_secretsmanager_secret":            true,
+	"google_storage_bucket":                true,
+	"google_sql_database_instance":         true,
+	"google_sql_database":                  true,
+	"google_sql_user":                      true,
+	"google_kms_crypto_key":                true,
+	"google_kms_key_ring":                  true,
+	"google_secret_manager_secret":         true,
+	"google_secret_manager_secret_version": true,
+}
+
+// credentialTypes hold the credentials a running service uses.
+var credentialTypes = map[string]bool{
+	"aws_secretsmanager_secret":            true,
+	"google_sql_user":                      true,
+	"google_secret_manager_secret":         true,
+	"google_secret_manager_secret_version": true,
+}
+
+// protectedBySwitch: deletion protection stands in for prevent_destroy (see
+// protectedTypes).
+func protectedBySwitch(r *resource) bool {
+	_, hasCount := r.Body.Attributes["count"]
+	_, hasForEach := r.Body.Attributes["for_each"]
+	return hasDeletionProtection(r) && (credentialTypes[r.Type] || hasCount || hasForEach)
+}
+
+// deletionProtectionAttrs are the provider arguments that protect a
+// resource from deletion, by type.
+var deletionProtectionAttrs = map[string]string{
+	"aws_db_instance":                      "deletion_protection",
+	"aws_dynamodb_table":                   "deletion_protection_enabled",
+	"google_sql_database_instance":         "deletion_protection",
+	"google_sql_database":                  "deletion_policy",
+	"google_sql_user":                      "deletion_policy",
+	"google_secret_manager_secret":         "deletion_protection",
+	"google_secret_manager_secret_version": "deletion_policy",
+}
+
+// hasDeletionProtection: the type's protection argument follows
+// var.deletion_protection (e.g. deletion_protection = var.deletion_protection,
+// deletion_policy = var.deletion_protection ? "ABANDON" : "DELETE").
+func hasDeletionProtection(r *resource) bool {
+	attr, ok := deletionProtectionAttrs[r.Type]
+	if !ok {
+		return false
+	}
+	a, ok := r.Body.Attributes[attr]
+	if !ok {
+		return false
+	}
+	for _, tr := range a.Expr.Variables() {
+		if tr.RootName() == "var" && len(tr) > 1 {
+			if at, ok := tr[1].(hcl.TraverseAttr); ok && at.Name == "deletion_protection" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasPreventDestroy(b *hclsyntax.Body) bool {
@@ -210,8 +288,12 @@ func checkPreventDestroy(tree string) ([]problem, int, error) {
 				continue
 			}
 			protected++
-			if !hasPreventDestroy(r.Body) {
-				ps = append(ps, problem{rel(tree, r.Range.Filename), r.Range.Start.Line, fmt.Sprintf("%s holds data or catalog state but has no lifecycle { prevent_destroy = true }", r.addr())})
+			if !hasPreventDestroy(r.Body) && !protectedBySwitch(r) {
+				msg := fmt.Sprintf("%s holds data or catalog state but has no lifecycle { prevent_destroy = true }", r.addr())
+				if attr, ok := deletionProtectionAttrs[r.Type]; ok && (credentialTypes[r.Type] || r.Body.Attributes["count"] != nil || r.Body.Attributes["for_each"] != nil) {
+					msg += fmt.Sprintf(" nor %s following var.deletion_protection", attr)
+				}
+				ps = append(ps, problem{rel(tree, r.Range.Filename), r.Range.Start.Line, msg})
 			}
 		}
 	}

@@ -256,6 +256,7 @@ func functions() map[string]function.Function {
 		"upper":       stdlib.UpperFunc,
 		"format":      stdlib.FormatFunc,
 		"keys":        stdlib.KeysFunc,
+		"replace":     stdlib.ReplaceFunc,
 		"jsonencode":  stdlib.JSONEncodeFunc,
 		"tostring":    stdlib.MakeToFunc(cty.String),
 		"tonumber":    stdlib.MakeToFunc(cty.Number),
@@ -370,9 +371,13 @@ func loadModules(tree string) (map[string]*module, error) {
 	return mods, nil
 }
 
-// copyTree copies aws/, gcp/ and environments/ of src into a new directory.
+// treeDirs are what a tree holds: the roots, the environments and the
+// Dagster deployment files the roots read with file().
+var treeDirs = append(append([]string{}, cloudRoots...), "environments", "dagster/deploy")
+
+// copyTree copies the treeDirs of src into a new directory.
 func copyTree(src, dst string) error {
-	for _, dir := range append(append([]string{}, cloudRoots...), "environments") {
+	for _, dir := range treeDirs {
 		root := filepath.Join(src, dir)
 		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil {

@@ -121,7 +121,8 @@ func TestNamesFitProviderLimitsForLongestAllowedProjectAndEnvironment(t *testing
 	ps, seen, err := checkNameLengths(repoRoot(t))
 	require.NoError(t, err)
 	assert.Empty(t, ps, problemsText(ps))
-	for _, must := range []string{"aws_lb.name", "aws_lb_target_group.name", "google_service_account.account_id", "aws_s3_bucket.bucket", "google_storage_bucket.name"} {
+	for _, must := range []string{"aws_lb.name", "aws_lb_target_group.name", "google_service_account.account_id", "aws_s3_bucket.bucket", "google_storage_bucket.name",
+		"aws_db_instance.identifier", "aws_ecs_service.name", "aws_ecs_task_definition.family", "aws_iam_role.name", "google_cloud_run_v2_service.name", "google_cloud_run_v2_job.name", "google_secret_manager_secret.secret_id"} {
 		assert.Contains(t, seen, must, "no %s name was length-checked", must)
 	}
 }
@@ -291,6 +292,39 @@ func TestCheckersReportBrokenTrees(t *testing.T) {
 				edit(t, tree, "aws/variables.tf", `^[a-z][a-z0-9-]{0,10}[a-z0-9]$`, `^[a-z][a-z0-9-]{0,19}[a-z0-9]$`)
 			},
 			file: "aws/catalog.tf", lineOf: `name                       = "${local.name_prefix}-nessie"`, message: "aws_lb.catalog name",
+		},
+		{
+			name: "tag-only image committed in tfvars",
+			check: func(tree string) ([]problem, error) {
+				ps, _, err := checkTfvarsValidations(tree)
+				return ps, err
+			},
+			mutate: func(t *testing.T, tree string) {
+				edit(t, tree, "environments/prod.tfvars", "enable_dagster ", "dagster_image = \"ghcr.io/acme/lakehouse:v1.4.0\"\nenable_dagster ")
+			},
+			file: "environments/prod.tfvars", lineOf: `dagster_image = "ghcr`, message: `rejects "dagster_image"`,
+		},
+		{
+			name: "Dagster storage without deletion protection",
+			check: func(tree string) ([]problem, error) {
+				ps, _, err := checkPreventDestroy(tree)
+				return ps, err
+			},
+			mutate: func(t *testing.T, tree string) {
+				edit(t, tree, "aws/dagster_storage.tf", "  deletion_protection       = var.deletion_protection\n", "  deletion_protection       = false\n")
+			},
+			file: "aws/dagster_storage.tf", lineOf: `resource "aws_db_instance" "dagster"`, message: "aws_db_instance.dagster holds data or catalog state",
+		},
+		{
+			name: "Dagster service name past the ALB limit",
+			check: func(tree string) ([]problem, error) {
+				ps, _, err := checkNameLengths(tree)
+				return ps, err
+			},
+			mutate: func(t *testing.T, tree string) {
+				edit(t, tree, "aws/dagster_web.tf", `name                       = "${local.name_prefix}-dagster"`, `name                       = "${local.name_prefix}-dagster-web"`)
+			},
+			file: "aws/dagster_web.tf", lineOf: `name                       = "${local.name_prefix}-dagster-web"`, message: "aws_lb.dagster name",
 		},
 		{
 			name:  "unformatted terraform",

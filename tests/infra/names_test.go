@@ -50,13 +50,15 @@ func extremes(m *module, base map[string]cty.Value, name string) (shortest, long
 }
 
 // nameAttributes are the attributes that define a resource's own name.
-var nameAttributes = []string{"name", "name_prefix", "bucket", "account_id", "family", "alarm_name", "secret_id", "bucket_id", "display_name", "repository_id"}
+var nameAttributes = []string{"name", "name_prefix", "bucket", "account_id", "family", "alarm_name", "secret_id", "bucket_id", "display_name", "repository_id", "identifier", "final_snapshot_identifier"}
 
 // scopedNames are resource types whose name lives inside a parent that
 // already carries the environment, so a fixed name cannot collide.
 var scopedNames = map[string]string{
 	"google_sql_database": "scoped to its Cloud SQL instance",
 	"google_sql_user":     "scoped to its Cloud SQL instance",
+	// DNS name <name>.<project>-<env>.internal: scoped to its namespace.
+	"aws_service_discovery_service": "scoped to its Cloud Map namespace",
 }
 
 // lengthLimits are provider limits on name length, [min, max].
@@ -89,6 +91,14 @@ var lengthLimits = map[string][2]int{
 	"google_secret_manager_secret.secret_id":         {1, 255},
 	"google_logging_project_bucket_config.bucket_id": {1, 100},
 	"google_logging_project_sink.name":               {1, 100},
+	// Dagster runtime.
+	"aws_db_instance.identifier":                       {1, 63},
+	"aws_db_instance.final_snapshot_identifier":        {1, 255},
+	"aws_db_subnet_group.name":                         {1, 255},
+	"aws_service_discovery_private_dns_namespace.name": {1, 253},
+	"google_cloud_run_v2_job.name":                     {1, 63},
+	"google_compute_router.name":                       {1, 63},
+	"google_compute_router_nat.name":                   {1, 63},
 }
 
 // resourceNames evaluates the name attributes (and tags.Name) of every
