@@ -5,15 +5,17 @@
 # environment is written first and the task's variables override the rest), then copies
 # gate.json and gate.md to $GATE_REPORT_URI/$GATE_RUN_ID/ in the environment's bucket.
 # The pipeline sets GATE_RUN_ID (e.g. the release id) when it starts the task; without
-# it the start time is used. Exit code: the gate's (0 pass, 1 fail, 2 warn, 3 error),
-# and 3 when the report cannot be uploaded.
+# it the start time is used. Arguments given to the task (ECS command override, Cloud
+# Run job args) are passed on to the gate, e.g. --commit/--runtime-image/--gate-image.
+# Exit code: the gate's (0 pass, 1 fail, 2 warn, 3 error), and 3 when the report cannot
+# be uploaded.
 set -u
 : "${LAKEHOUSE_ENVIRONMENT:?}" "${GATE_REPORT_URI:?}"
 run_id="${GATE_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)}"
 work="$(mktemp -d)"
 printf 'LAKEHOUSE_ENVIRONMENT=%s\n' "$LAKEHOUSE_ENVIRONMENT" > "$work/.env.$LAKEHOUSE_ENVIRONMENT"
 python -m lakehouse.quality.gate --env "$LAKEHOUSE_ENVIRONMENT" --project-dir "$work" \
-  --out "$work/gate.json" --markdown "$work/gate.md" --duckdb-path "$work/lakehouse.duckdb"
+  --out "$work/gate.json" --markdown "$work/gate.md" --duckdb-path "$work/lakehouse.duckdb" "$@"
 status=$?
 python - "$work" "$GATE_REPORT_URI/$run_id" <<'PY' || { echo "quality gate: cannot upload the report to $GATE_REPORT_URI/$run_id" >&2; exit 3; }
 import os
