@@ -73,12 +73,12 @@ func TestABrokenTfvarsFileDoesNotBlockTheOtherEnvironments(t *testing.T) {
 	assert.Equal(t, "environments/uat.tfvars", got.Invalid[0].File)
 	assert.Contains(t, got.Invalid[0].Error, "environments/uat.tfvars:2")
 
-	p, err := withAWS(m).Plan(t.Context(), healthy, "aws")
+	p, err := withAWS(m).Plan(t.Context(), healthy, "aws", nil)
 	require.NoError(t, err, "a broken file of another environment must not block this plan")
 	assert.Equal(t, healthy, p.Env)
 	planned(t, eng)
 
-	_, err = withAWS(m).Plan(t.Context(), "uat", "aws")
+	_, err = withAWS(m).Plan(t.Context(), "uat", "aws", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "environments/uat.tfvars:2")
 }

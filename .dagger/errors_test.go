@@ -90,7 +90,7 @@ func TestEveryTerraformStepFailureCarriesTerraformsRedactedReason(t *testing.T) 
 			fail:   []string{"terraform", "init"},
 			stderr: "Error: Failed to get existing workspaces: AccessDenied for AKIAIOSFODNN7EXAMPLE",
 			call: func(m *Lakehouse) error {
-				_, err := withAWS(m).Plan(t.Context(), env, "aws")
+				_, err := withAWS(m).Plan(t.Context(), env, "aws", nil)
 				return err
 			},
 			want: []string{"plan " + env + "/aws: ", "terraform init", "AccessDenied"},
@@ -100,7 +100,7 @@ func TestEveryTerraformStepFailureCarriesTerraformsRedactedReason(t *testing.T) 
 			fail:   []string{"terraform", "plan"},
 			stderr: "Error: Invalid value for variable\n\n  on ../environments/x.tfvars line 4:",
 			call: func(m *Lakehouse) error {
-				_, err := withAWS(m).Plan(t.Context(), env, "aws")
+				_, err := withAWS(m).Plan(t.Context(), env, "aws", nil)
 				return err
 			},
 			want: []string{"plan " + env + "/aws: terraform plan: exit code 1", "Invalid value for variable"},
@@ -110,7 +110,7 @@ func TestEveryTerraformStepFailureCarriesTerraformsRedactedReason(t *testing.T) 
 			fail:   []string{"terraform", "apply"},
 			stderr: "Error: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created.",
 			call: func(m *Lakehouse) error {
-				p, err := withAWS(m).Plan(t.Context(), env, "aws")
+				p, err := withAWS(m).Plan(t.Context(), env, "aws", nil)
 				if err != nil {
 					return err
 				}
@@ -175,7 +175,7 @@ func TestPlanSummaryShowsTerraformsWarnings(t *testing.T) {
 		}
 		return nil, false
 	})
-	p, err := withAWS(m).Plan(t.Context(), firstEnv(t), "aws")
+	p, err := withAWS(m).Plan(t.Context(), firstEnv(t), "aws", nil)
 	require.NoError(t, err)
 	assert.Contains(t, p.Summary, "Terraform warned (1)")
 	assert.Contains(t, p.Summary, `variable named "log_retension_days"`)

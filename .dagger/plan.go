@@ -9,6 +9,7 @@ import (
 
 	"dagger/lakehouse/internal/dagger"
 
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
 )
 
@@ -51,6 +52,11 @@ func (m *Lakehouse) Plan(
 	// is a flag of the dagger CLI itself.)
 	// +default="aws"
 	cloudProvider string,
+	// The release to deploy (the record from publish): its images become
+	// dagster_image and gate_image. Default: the images the environment runs
+	// now, so an infrastructure-only plan never rolls code back.
+	// +optional
+	releaseRecord *dagger.File,
 ) (_ *Plan, rerr error) {
 	defer surfaceTo(&rerr)
 	t, err := m.target(ctx, env, cloudProvider)
@@ -60,17 +66,49 @@ func (m *Lakehouse) Plan(
 	if err := m.requireCredentials(t.Cloud()); err != nil {
 		return nil, fmt.Errorf("plan %s: %w", t, err)
 	}
+	rel, err := gateRelease(ctx, releaseRecord)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", t, err)
+	}
+	return m.plan(ctx, t, rel)
+}
+
+// plan saves a plan of t with rel's images, or the running ones.
+func (m *Lakehouse) plan(ctx context.Context, t terraform.Target, rel *release.Record) (*Plan, error) {
+	session := m.session(t)
+	vars, err := m.imageVars(ctx, session, t, rel)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", t, err)
+	}
 	file := t.PlanFile()
-	ctr, code, err := execCode(ctx, m.session(t), t.Plan(file))
+	ctr, code, err := execCode(ctx, session, t.PlanWithVars(file, vars))
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", t, err)
 	}
 	changes, err := terraform.DetailedExitCode(code)
 	if err != nil {
-		return nil, failed(fmt.Sprintf("plan %s: terraform plan", t), code, stderrOf(ctx, ctr))
+		step := fmt.Sprintf("plan %s: terraform plan", t)
+		if len(vars) == 0 {
+			step += " (no release given and none running yet: pass --release-record from publish for the first deploy)"
+		}
+		return nil, failed(step, code, stderrOf(ctx, ctr))
 	}
 	warnings := terraform.Warnings(stdoutOf(ctx, ctr), stderrOf(ctx, ctr))
 	return planFrom(ctx, t, ctr, changes, warnings)
+}
+
+// imageVars are the -var values of the images: the release's, or the ones
+// the environment runs now (its outputs), so a plan without a new release
+// keeps the running code.
+func (m *Lakehouse) imageVars(ctx context.Context, session *dagger.Container, t terraform.Target, rel *release.Record) (map[string]string, error) {
+	if rel != nil {
+		return map[string]string{"dagster_image": rel.RuntimeImage, "gate_image": rel.GateImage}, nil
+	}
+	out, err := session.WithExec(t.OutputJSON()).Stdout(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the running images (terraform output): %w", err)
+	}
+	return terraform.RunningImages([]byte(out))
 }
 
 // planFrom describes the saved plan at t.PlanFile() in ctr: its JSON, the
@@ -207,9 +245,13 @@ func (m *Lakehouse) Apply(
 	// Resource addresses whose delete or replace this run may apply.
 	// +optional
 	allowDestroy []string,
+	// The release to deploy (the record from publish). Default: keep the
+	// running images.
+	// +optional
+	releaseRecord *dagger.File,
 ) (_ string, rerr error) {
 	defer surfaceTo(&rerr)
-	p, err := m.Plan(ctx, env, cloudProvider)
+	p, err := m.Plan(ctx, env, cloudProvider, releaseRecord)
 	if err != nil {
 		return "", err
 	}
@@ -241,7 +283,12 @@ func (m *Lakehouse) Drift(
 	if err := m.requireCredentials(t.Cloud()); err != nil {
 		return "", fmt.Errorf("drift %s: %w", t, err)
 	}
-	ctr, code, err := execCode(ctx, m.session(t), t.Drift())
+	session := m.session(t)
+	vars, err := m.imageVars(ctx, session, t, nil)
+	if err != nil {
+		return "", fmt.Errorf("drift %s: %w", t, err)
+	}
+	ctr, code, err := execCode(ctx, session, t.DriftWithVars(vars))
 	if err != nil {
 		return "", fmt.Errorf("drift %s: %w", t, err)
 	}

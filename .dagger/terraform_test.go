@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/images"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
 )
 
 // Canary credentials: they may appear in the query that defines the secret
@@ -52,8 +53,21 @@ func tfEngineAt(t *testing.T, root, planJSON string) (*Lakehouse, *enginetest.En
 		return nil, false
 	})
 	eng.Answer("exitCode", 2)
+	// The environment runs a release: terraform output reports its images.
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		if last := c.LastExec(); len(last) > 1 && last[1] == "output" {
+			return runningOutputs, true
+		}
+		return nil, false
+	})
 	return m, eng
 }
+
+// The image the fake environment runs, and its terraform output.
+var (
+	runningImage   = "registry.example/lakehouse@sha256:" + strings.Repeat("c", 64)
+	runningOutputs = `{"dagster_image":{"sensitive":false,"type":"string","value":"` + runningImage + `"},"gate_image":{"sensitive":false,"type":"string","value":null}}`
+)
 
 // tfEngine is tfEngineAt for this checkout.
 func tfEngine(t *testing.T, planJSON string) (*Lakehouse, *enginetest.Engine) {
@@ -105,7 +119,7 @@ func TestPlanGivesEachEnvironmentItsOwnStateKeyAndTheSameShape(t *testing.T) {
 	require.Subset(t, envs, []string{"dev", "staging", "prod"})
 	for _, env := range envs {
 		m, eng := tfEngine(t, plan)
-		p, err := withAWS(m).Plan(t.Context(), env, "aws")
+		p, err := withAWS(m).Plan(t.Context(), env, "aws", nil)
 		require.NoError(t, err)
 		key := "iceberg-lakehouse/" + env + "/terraform.tfstate"
 		assert.Equal(t, key, p.StateKey)
@@ -118,7 +132,8 @@ func TestPlanGivesEachEnvironmentItsOwnStateKeyAndTheSameShape(t *testing.T) {
 		execs := c.ExecLines()
 		require.GreaterOrEqual(t, len(execs), 3, c.String())
 		assert.Contains(t, execs[0], "-backend-config=backend.tfbackend -backend-config=key="+key)
-		assert.Contains(t, execs, "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/"+env+".tfvars -out="+env+".tfplan -detailed-exitcode")
+		assert.Contains(t, execs, "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/"+env+".tfvars -var=dagster_image="+runningImage+" -out="+env+".tfplan -detailed-exitcode",
+			"a plan without a release keeps the running image")
 		assert.Equal(t, "1", c.Env()["TF_IN_AUTOMATION"])
 		assert.Equal(t, "0", c.Env()["TF_INPUT"])
 		shapes[env] = strings.ReplaceAll(strings.Join(execs, "\n"), env, "<env>")
@@ -141,10 +156,10 @@ func TestAnAddedEnvironmentPlansWithNoCodeChange(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "qa.tfvars"), []byte(qa), 0o644))
 
 	m, eng := tfEngineAt(t, root, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	p, err := withAWS(m).Plan(t.Context(), "qa", "aws")
+	p, err := withAWS(m).Plan(t.Context(), "qa", "aws", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "iceberg-lakehouse/qa/terraform.tfstate", p.StateKey)
-	assert.Contains(t, planned(t, eng).ExecLines(), "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/qa.tfvars -out=qa.tfplan -detailed-exitcode")
+	assert.Contains(t, planned(t, eng).ExecLines(), "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/qa.tfvars -var=dagster_image="+runningImage+" -out=qa.tfplan -detailed-exitcode")
 }
 
 // withLockFile copies the Terraform roots and environments of the checkout
@@ -161,7 +176,7 @@ func TestPlanRefusesACloudRootWithoutALockFile(t *testing.T) {
 	root := repoWithExtraEnvironments(t, nil)
 	require.NoError(t, os.Remove(filepath.Join(root, "aws", ".terraform.lock.hcl")))
 	m, eng := tfEngineAt(t, root, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	_, err := withAWS(m).Plan(t.Context(), firstEnv(t), "aws")
+	_, err := withAWS(m).Plan(t.Context(), firstEnv(t), "aws", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aws/.terraform.lock.hcl is not in the repository")
 	assert.Contains(t, err.Error(), "providers lock")
@@ -170,7 +185,7 @@ func TestPlanRefusesACloudRootWithoutALockFile(t *testing.T) {
 
 func TestGCPPlanUsesThePrefixAndAMountedCredentialsFile(t *testing.T) {
 	m, eng := tfEngineAt(t, withLockFile(t, "gcp"), repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	p, err := m.WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Plan(t.Context(), "prod", "gcp")
+	p, err := m.WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Plan(t.Context(), "prod", "gcp", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "iceberg-lakehouse/prod", p.StateKey)
 	c := planned(t, eng)
@@ -183,7 +198,7 @@ func TestGCPPlanUsesThePrefixAndAMountedCredentialsFile(t *testing.T) {
 
 func TestCredentialsReachTerraformOnlyAsSecretVariables(t *testing.T) {
 	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	p, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	p, err := withAWS(m).Plan(t.Context(), "dev", "aws", nil)
 	require.NoError(t, err)
 	_, err = p.Apply(t.Context(), nil)
 	require.NoError(t, err)
@@ -216,7 +231,7 @@ func assertNoLeak(t *testing.T, eng *enginetest.Engine, canary string) {
 
 func TestProviderCacheIsSharedLockedAndHeldOnlyForInit(t *testing.T) {
 	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	_, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	_, err := withAWS(m).Plan(t.Context(), "dev", "aws", nil)
 	require.NoError(t, err)
 	c := planned(t, eng)
 
@@ -241,7 +256,7 @@ func TestProviderCacheIsSharedLockedAndHeldOnlyForInit(t *testing.T) {
 
 func TestPlanApplyAppliesExactlyTheSavedPlanFile(t *testing.T) {
 	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	p, err := withAWS(m).Plan(t.Context(), "staging", "aws")
+	p, err := withAWS(m).Plan(t.Context(), "staging", "aws", nil)
 	require.NoError(t, err)
 	out, err := p.Apply(t.Context(), nil)
 	require.NoError(t, err)
@@ -257,9 +272,9 @@ func TestPlanApplyAppliesExactlyTheSavedPlanFile(t *testing.T) {
 
 func TestSideEffectsRunEveryTime(t *testing.T) {
 	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	_, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	_, err := withAWS(m).Plan(t.Context(), "dev", "aws", nil)
 	require.NoError(t, err)
-	_, err = withAWS(m).Plan(t.Context(), "dev", "aws")
+	_, err = withAWS(m).Plan(t.Context(), "dev", "aws", nil)
 	require.NoError(t, err)
 	ids := map[string]bool{}
 	for _, c := range eng.Containers() {
@@ -311,7 +326,7 @@ func protectedPlan(t *testing.T) (string, string) {
 func TestApplyRefusesToDestroyProtectedResourcesUnlessAllowed(t *testing.T) {
 	planJSON, bucket := protectedPlan(t)
 	m, eng := tfEngine(t, planJSON)
-	p, err := withAWS(m).Plan(t.Context(), "prod", "aws")
+	p, err := withAWS(m).Plan(t.Context(), "prod", "aws", nil)
 	require.NoError(t, err)
 	assert.Contains(t, p.Summary, "Apply will refuse this plan unless allowed")
 
@@ -333,19 +348,19 @@ func TestApplyRefusesToDestroyProtectedResourcesUnlessAllowed(t *testing.T) {
 
 func TestPlanRejectsUnknownEnvironmentsAndClouds(t *testing.T) {
 	m, _ := tfEngine(t, "{}")
-	_, err := withAWS(m).Plan(t.Context(), "nosuchenv", "aws")
+	_, err := withAWS(m).Plan(t.Context(), "nosuchenv", "aws", nil)
 	require.Error(t, err)
 	for _, known := range repoEnvironments(t, repoRoot(t)) {
 		assert.Contains(t, err.Error(), known)
 	}
-	_, err = withAWS(m).Plan(t.Context(), "dev", "azure")
+	_, err = withAWS(m).Plan(t.Context(), "dev", "azure", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aws")
 }
 
 func TestPlanWithoutCredentialsSaysHowToPassThem(t *testing.T) {
 	m, eng := tfEngine(t, "{}")
-	_, err := m.Plan(t.Context(), "dev", "aws")
+	_, err := m.Plan(t.Context(), "dev", "aws", nil)
 	require.ErrorContains(t, err, "with-aws-credentials --access-key-id env://AWS_ACCESS_KEY_ID")
 	for _, c := range eng.Containers() {
 		assert.Negative(t, execIndex(c, "terraform"), "nothing may run without credentials")
@@ -356,7 +371,7 @@ func TestPlanFailsWhenTerraformFails(t *testing.T) {
 	m, eng := tfEngine(t, "{}")
 	eng.Answer("exitCode", 1)
 	eng.Answer("stderr", "Error: Invalid value for variable")
-	_, err := withAWS(m).Plan(t.Context(), "dev", "aws")
+	_, err := withAWS(m).Plan(t.Context(), "dev", "aws", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Invalid value for variable")
 }
@@ -385,14 +400,17 @@ func TestDriftMapsDetailedExitCodes(t *testing.T) {
 			require.NoError(t, err)
 			assert.Contains(t, out, tc.want)
 			c := planned(t, eng)
-			assert.Contains(t, c.ExecLines(), "terraform plan -input=false -no-color -lock=false -var-file=../environments/dev.tfvars -detailed-exitcode")
+			assert.Contains(t, c.ExecLines(), "terraform plan -input=false -no-color -lock=false -var-file=../environments/dev.tfvars -var=dagster_image="+runningImage+" -detailed-exitcode",
+				"drift compares against the running image, not a missing one")
 		})
 	}
 }
 
 func TestOutputRedactsSensitiveOutputs(t *testing.T) {
 	m, eng := tfEngine(t, "{}")
-	eng.Answer("stdout", `{"bucket":{"sensitive":false,"type":"string","value":"lakehouse-dev-lakehouse"},"token":{"sensitive":true,"type":"string","value":"canary-output-4411"}}`)
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		return `{"bucket":{"sensitive":false,"type":"string","value":"lakehouse-dev-lakehouse"},"token":{"sensitive":true,"type":"string","value":"canary-output-4411"}}`, true
+	})
 	out, err := withAWS(m).Output(t.Context(), "dev", "aws")
 	require.NoError(t, err)
 	assert.Contains(t, out, "lakehouse-dev-lakehouse")
@@ -499,4 +517,35 @@ func TestApplyPlanFileRefusesAPlanMadeForAnotherEnvironmentOrCloud(t *testing.T)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "iceberg-lakehouse/dev/terraform.tfstate", "names the state the file is for")
 	assert.Contains(t, msg, "iceberg-lakehouse/"+other+"/terraform.tfstate", "and the state of this call")
+}
+
+// A plan with a release deploys its digests; the reviewed diff shows them.
+func TestPlanWithAReleaseRecordDeploysItsImageDigests(t *testing.T) {
+	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	id, err := release.NewIdentity(testCommit, false, mustTime(t, testCommitTime), "")
+	require.NoError(t, err)
+	rec, err := release.NewRecord(id, "registry.example/lakehouse@sha256:"+strings.Repeat("1", 64), "registry.example/lakehouse@sha256:"+strings.Repeat("2", 64), nil, mustTime(t, testCommitTime))
+	require.NoError(t, err)
+	raw, _ := rec.JSON()
+	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) { return string(raw), c.Has("file", "path", "release.json") })
+	env := firstEnv(t)
+	_, err = withAWS(m).Plan(t.Context(), env, "aws", dag.Directory().WithNewFile("release.json", string(raw)).File("release.json"))
+	require.NoError(t, err)
+	line := strings.Join(planned(t, eng).ExecLines(), "\n")
+	assert.Contains(t, line, "-var=dagster_image="+rec.RuntimeImage+" -var=gate_image="+rec.GateImage)
+	assert.NotContains(t, line, runningImage, "the release replaces the running image")
+}
+
+func TestAFirstPlanWithoutAReleaseSaysHowToDeployOne(t *testing.T) {
+	m, eng := tfEngine(t, "{}")
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		if last := c.LastExec(); len(last) > 1 && last[1] == "output" {
+			return "{}", true
+		}
+		return nil, false
+	})
+	eng.FailExec(1, "", "Error: Invalid value for variable dagster_image", "terraform", "plan")
+	_, err := withAWS(m).Plan(t.Context(), firstEnv(t), "aws", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pass --release-record from publish for the first deploy")
 }
