@@ -29,10 +29,19 @@ type ledgerAt struct {
 	Bucket, Region, Endpoint string
 	PathStyle                bool
 	Prefix                   string
+	// Backend is a partial S3 backend file in the container the tool runs
+	// in (bucket and region come from it), e.g. the state bucket's.
+	Backend string
 }
 
 func (l ledgerAt) args(verb string) []string {
-	args := []string{"/tmp/lakehouse-ledger", verb, "--bucket", l.Bucket, "--prefix", l.Prefix}
+	args := []string{"/tmp/lakehouse-ledger", verb, "--prefix", l.Prefix}
+	if l.Backend != "" {
+		args = append(args, "--backend", l.Backend)
+	}
+	if l.Bucket != "" {
+		args = append(args, "--bucket", l.Bucket)
+	}
 	if l.Region != "" {
 		args = append(args, "--region", l.Region)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,6 +17,16 @@ import (
 
 // gateReportJSON is a schema-2 report of env with one table and outcome.
 func gateReportJSON(env, outcome string, rel *release.Record) string {
+	return gateReportJSONAt(env, outcome, rel, mustParse("2026-12-01T11:01:00Z"))
+}
+
+func mustParse(s string) time.Time {
+	v, _ := time.Parse(time.RFC3339, s)
+	return v
+}
+
+// gateReportJSONAt is gateReportJSON finishing at finished.
+func gateReportJSONAt(env, outcome string, rel *release.Record, finished time.Time) string {
 	code := map[string]int{"pass": 0, "fail": 1, "warn": 2}[outcome]
 	summary := map[string]int{"tables": 1, "tables_with_errors": 0, "checks": 1, "pass": 0, "warn": 0, "fail": 0, "not_evaluated": 0}
 	summary[outcome] = 1
@@ -25,7 +36,7 @@ func gateReportJSON(env, outcome string, rel *release.Record) string {
 	}
 	raw, _ := json.Marshal(map[string]any{
 		"schema_version": 2, "environment": env, "access_level": "admin", "outcome": outcome, "exit_code": code,
-		"started_at": "2026-12-01T11:00:00Z", "finished_at": "2026-12-01T11:01:00Z", "mode": "full", "release": relJSON,
+		"started_at": finished.Add(-time.Minute).Format(time.RFC3339), "finished_at": finished.Format(time.RFC3339), "mode": "full", "release": relJSON,
 		"catalog": map[string]any{}, "tool_versions": map[string]any{"lakehouse-gate": "2", "python": "3.11"}, "summary": summary,
 		"tables": []any{map[string]any{"name": "event_stream", "checks_file": "x.yaml", "outcome": outcome, "mode": "full", "row_count": 3,
 			"snapshot_id": "42", "base_snapshot_id": nil, "error": nil,

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"dagger/lakehouse/internal/dagger"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/runreport"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
+)
+
+// Deploy deploys one release to an environment: it refuses unless the
+// release passed the quality gate in the environment's upstream (the
+// upstream's release ledger, or --evidence given by hand, verified the same
+// way), plans the environment with the release's image digests, applies
+// exactly that plan behind the destroy guard, verifies the release (a smoke
+// materialization and the gate) and records the verdict in the
+// environment's ledger beside its state. It never rebuilds: the digests are
+// the release's. It prints the run report and fails unless every step
+// passed.
+// +cache="never"
+func (m *Lakehouse) Deploy(
+	ctx context.Context,
+	// The environment to deploy to.
+	env string,
+	// The release: the record publish returned (release.json).
+	releaseRecord *dagger.File,
+	// The cloud whose Terraform root to use: aws or gcp.
+	// +default="aws"
+	cloudProvider string,
+	// Upstream evidence given by hand (a ledger entry); verified like the
+	// ledger's. Default: the upstream environment's ledger.
+	// +optional
+	evidence *dagger.File,
+	// Resource addresses whose delete or replace this deploy may apply.
+	// +optional
+	allowDestroy []string,
+	// Verify from this runner (smoke run and gate reach the environment's
+	// catalog directly) instead of tasks inside the environment.
+	// +optional
+	direct bool,
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
+	rel, err := gateRelease(ctx, releaseRecord)
+	if err != nil {
+		return "", fmt.Errorf("deploy %s: %w", env, err)
+	}
+	return m.deploy(ctx, env, cloudProvider, *rel, evidence, allowDestroy, direct)
+}
+
+// Promote deploys to --to the release that last passed in --from (and was
+// not revoked since): what reached --from is byte-for-byte what reaches --to.
+// +cache="never"
+func (m *Lakehouse) Promote(
+	ctx context.Context,
+	// The environment the release passed in (the target's upstream).
+	from string,
+	// The environment to deploy to.
+	to string,
+	// The cloud whose Terraform root to use: aws or gcp.
+	// +default="aws"
+	cloudProvider string,
+	// Resource addresses whose delete or replace this deploy may apply.
+	// +optional
+	allowDestroy []string,
+	// Verify from this runner instead of tasks inside the environment.
+	// +optional
+	direct bool,
+) (_ string, rerr error) {
+	defer surfaceTo(&rerr)
+	t, err := m.target(ctx, to, cloudProvider)
+	if err != nil {
+		return "", err
+	}
+	if up := t.Env().Promotion().Upstream; up != from {
+		return "", fmt.Errorf("promote: %s promotes from %q (promotion_upstream in %s), not from %s", to, up, t.Env().TfvarsFile(), from)
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return "", fmt.Errorf("promote %s: %w", t, err)
+	}
+	entries, err := m.readLedger(ctx, m.ledgerClient(t), m.stateLedger(from))
+	if err != nil {
+		return "", fmt.Errorf("promote: %w", err)
+	}
+	parsed, err := promotion.ParseEntries(entries)
+	if err != nil {
+		return "", fmt.Errorf("promote: %w", err)
+	}
+	latest, err := promotion.Latest(parsed)
+	if err != nil {
+		return "", fmt.Errorf("promote from %s: %w; deploy a release to %s first (`deploy --env %s --release-record release.json`)", from, err, from, from)
+	}
+	return m.deploy(ctx, to, cloudProvider, latest.Entry.Release, nil, allowDestroy, direct)
+}
+
+// stateLedger is an environment's ledger beside its state, in the state
+// bucket of the committed backend file.
+func (m *Lakehouse) stateLedger(env string) ledgerAt {
+	return ledgerAt{Backend: "/src/aws/" + terraform.BackendFile, Prefix: promotion.LedgerPrefix(terraform.StateProject, env)}
+}
+
+// ledgerClient is a container that holds the cloud credentials (secrets
+// only) and the backend file, for the ledger tool.
+func (m *Lakehouse) ledgerClient(t terraform.Target) *dagger.Container {
+	return m.withCredentials(dag.Container().From(m.TerraformImage), terraform.AWS).
+		WithFile("/src/aws/"+terraform.BackendFile, m.Source.File("aws/"+terraform.BackendFile))
+}
+
+func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.Record, evidence *dagger.File, allowDestroy []string, direct bool) (string, error) {
+	t, err := m.target(ctx, env, cloud)
+	if err != nil {
+		return "", err
+	}
+	if t.Cloud() != terraform.AWS {
+		return "", fmt.Errorf("deploy %s: the release ledger lives in the S3 state bucket; deploys to %s are not supported yet (plan and apply are)", t, t.Cloud())
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return "", fmt.Errorf("deploy %s: %w", t, err)
+	}
+	if !direct {
+		return "", fmt.Errorf("deploy %s: verifying inside the environment (the gate task of the Dagster runtime) is not built yet: pass --direct when this runner can reach the environment's catalog; nothing was changed", t)
+	}
+	rec := runreport.New("deploy", env, nil)
+	rec.Fact("release", rel.ID+" (commit "+rel.Commit[:12]+")")
+	rec.Fact("runtime image", rel.RuntimeImage)
+	rec.Fact("gate image", rel.GateImage)
+	var (
+		decision promotion.Decision
+		plan     *Plan
+	)
+	// Evidence and plan are independent: run them together.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return rec.Run(gctx, "upstream evidence", "", func(ctx context.Context) (string, error) {
+			d, err := m.evidence(ctx, t, rel, evidence)
+			if err != nil {
+				return "", err
+			}
+			decision = d
+			if d.Upstream == nil {
+				return "first environment: releases come from publish", nil
+			}
+			return fmt.Sprintf("%s entry %d passed", d.Upstream.Entry.Environment, d.Upstream.Seq), nil
+		})
+	})
+	g.Go(func() error {
+		return rec.Run(gctx, "plan", "dagger call plan --env "+env+" --release-record release.json summary", func(ctx context.Context) (string, error) {
+			p, err := m.plan(ctx, t, &rel)
+			if err != nil {
+				return "", plain(err)
+			}
+			plan = p
+			return "state " + p.StateKey, nil
+		})
+	})
+	if err := g.Wait(); err != nil {
+		return "", deployFailed(rec, err)
+	}
+	if decision.Upstream != nil {
+		rec.Fact("evidence", fmt.Sprintf("%s entry %d", decision.Upstream.Entry.Environment, decision.Upstream.Seq))
+	}
+	var gate *GateReport
+	guarded := false
+	verifyErr := rec.Run(ctx, "apply", "", func(ctx context.Context) (string, error) {
+		out, err := plan.Apply(ctx, allowDestroy)
+		var refused *terraform.RefusedError
+		guarded = errors.As(err, &refused)
+		return lastLines(out, 1), plain(err)
+	})
+	if guarded {
+		// The guard refused before terraform ran: nothing changed, nothing
+		// to record against the release.
+		return "", deployFailed(rec, verifyErr)
+	}
+	if verifyErr == nil {
+		gate, verifyErr = m.verifyDirect(ctx, rec, t, rel)
+	}
+	entry := promotion.Entry{
+		SchemaVersion: promotion.EntrySchemaVersion,
+		Environment:   env,
+		Release:       rel,
+		Verdict:       promotion.Passed,
+		RecordedAt:    time.Now().UTC().Format(time.RFC3339),
+	}
+	if gate != nil {
+		entry.Gate = &promotion.GateEvidence{Outcome: gate.Outcome, Report: json.RawMessage(gate.Report)}
+		if r, err := gate.parsed(); err == nil {
+			entry.Gate.FinishedAt = r.FinishedAt
+		}
+	}
+	if verifyErr != nil {
+		entry.Verdict, entry.Reason = promotion.Failed, errText(verifyErr)
+	}
+	if decision.Upstream != nil {
+		entry.Upstream = &promotion.UpstreamRef{Environment: decision.Upstream.Entry.Environment, Seq: decision.Upstream.Seq, ReleaseID: rel.ID}
+	}
+	_ = rec.Run(ctx, "record", "", func(ctx context.Context) (string, error) {
+		report := rec.Finish()
+		if raw, err := report.JSON(); err == nil {
+			entry.Run = raw
+		}
+		return m.appendLedger(ctx, m.ledgerClient(t), m.stateLedger(env), entry)
+	})
+	report := rec.Finish()
+	if report.Verdict != runreport.OK {
+		return "", errors.New(report.Markdown())
+	}
+	return report.Markdown(), nil
+}
+
+// evidence admits the release on the upstream's ledger (or the entry given
+// by hand), or refuses with what is missing.
+func (m *Lakehouse) evidence(ctx context.Context, t terraform.Target, rel release.Record, given *dagger.File) (promotion.Decision, error) {
+	target := t.Env()
+	req := promotion.Request{Target: target, Release: rel, Now: time.Now().UTC()}
+	up := target.Promotion().Upstream
+	if up == "" {
+		return promotion.Decide(req, nil)
+	}
+	var raw []promotion.RawEntry
+	if given != nil {
+		body, err := given.Contents(ctx)
+		if err != nil {
+			return promotion.Decision{}, fmt.Errorf("read --evidence: %w", err)
+		}
+		raw = []promotion.RawEntry{{Seq: 0, Key: "--evidence", Body: []byte(body)}}
+	} else {
+		entries, err := m.readLedger(ctx, m.ledgerClient(t), m.stateLedger(up))
+		if err != nil {
+			return promotion.Decision{}, err
+		}
+		raw = entries
+	}
+	entries, err := promotion.ParseEntries(raw)
+	if err != nil {
+		return promotion.Decision{}, err
+	}
+	return promotion.Decide(req, entries)
+}
+
+// verifyDirect runs the smoke materialization and the gate from this
+// runner against the environment (its catalog must be reachable), with the
+// release's images and the environment's Terraform outputs and credentials.
+func (m *Lakehouse) verifyDirect(ctx context.Context, rec *runreport.Recorder, t terraform.Target, rel release.Record) (*GateReport, error) {
+	env := t.Env()
+	var vars map[string]string
+	if err := rec.Run(ctx, "read outputs", "dagger call output --env "+env.Name(), func(ctx context.Context) (string, error) {
+		out, err := m.session(t).WithExec(t.OutputJSON()).Stdout(ctx)
+		if err != nil {
+			return "", plain(err)
+		}
+		vars, err = terraform.RuntimeEnv([]byte(out))
+		return fmt.Sprintf("%d runtime settings", len(vars)), err
+	}); err != nil {
+		return nil, err
+	}
+	runner := func(image string) *dagger.Container {
+		ctr := dag.Container().From(image)
+		if m.RegistryPassword != nil {
+			ctr = dag.Container().WithRegistryAuth(m.RegistryHost, m.RegistryUsername, m.RegistryPassword).From(image)
+		}
+		for _, k := range sortedKeys(vars) {
+			ctr = ctr.WithEnvVariable(k, vars[k])
+		}
+		return m.withCredentials(ctr, t.Cloud()).
+			WithFile(appDir+"/"+".env."+env.Name(), m.Source.File(env.EnvFile()), dagger.ContainerWithFileOpts{Owner: appOwner})
+	}
+	if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
+		ctr := runner(rel.RuntimeImage).
+			WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
+			WithExec([]string{"sh", "-c", "python -m lakehouse.smoke 2>&1"}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+		code, err := ctr.ExitCode(ctx)
+		if err != nil {
+			return "", plain(err)
+		}
+		if code != 0 {
+			return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", code, lastLines(stdoutOf(ctx, ctr), 30))
+		}
+		return "every asset materialized", nil
+	}); err != nil {
+		return nil, err
+	}
+	var gate *GateReport
+	err := rec.Run(ctx, "quality gate", "", func(ctx context.Context) (string, error) {
+		g, err := runGate(ctx, runner(rel.GateImage), env.Name(), &rel, env.Promotion().WarningsBlock)
+		if err != nil {
+			return "", plain(err)
+		}
+		gate = g
+		return "outcome " + g.Outcome, plain(g.RequirePass())
+	})
+	return gate, err
+}
+
+// deployFailed finishes the report of a deploy that stopped before it
+// changed anything worth recording.
+func deployFailed(rec *runreport.Recorder, _ error) error {
+	return errors.New(rec.Finish().Markdown())
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
