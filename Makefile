@@ -16,7 +16,7 @@ unexport TF_CLI_CONFIG_FILE
 endif
 endif
 
-.PHONY: test test-go test-module test-python lint lint-go lint-terraform lint-workflows host-postgres
+.PHONY: test test-go test-module test-python lint lint-go lint-terraform lint-workflows host-postgres bench
 
 # On CI a missing host tool fails the Go host tests instead of skipping them.
 export LAKEHOUSE_REQUIRE_HOST_TOOLS := $(if $(CI),1,)
@@ -76,3 +76,8 @@ test-module:
 test-python:
 	@if [ -x dagster/scripts/test.sh ]; then dagster/scripts/test.sh; \
 	  else echo "test-python: no dagster/ project yet"; fi
+
+# Opt-in benchmarks (not part of make test): deploy's and ci's wall time
+# over their critical path under a fake engine with a fixed latency per call.
+bench:
+	$(GO) run ./tools/modharness test -count=1 -run '^$$' -bench Orchestration -benchtime 3x

@@ -22,7 +22,7 @@ const (
 )
 
 // buildModule is a module whose source is a small Dagster project.
-func buildModule(t *testing.T, code string) (*Lakehouse, *enginetest.Engine) {
+func buildModule(t testing.TB, code string) (*Lakehouse, *enginetest.Engine) {
 	t.Helper()
 	eng, client := enginetest.New(t)
 	dag = client
@@ -38,7 +38,7 @@ func buildModule(t *testing.T, code string) (*Lakehouse, *enginetest.Engine) {
 	return m, eng
 }
 
-func built(t *testing.T, m *Lakehouse, gate bool) *dagger.Container {
+func built(t testing.TB, m *Lakehouse, gate bool) *dagger.Container {
 	t.Helper()
 	var ctr *dagger.Container
 	var err error
@@ -54,7 +54,7 @@ func built(t *testing.T, m *Lakehouse, gate bool) *dagger.Container {
 }
 
 // image returns the evaluated image chain: the longest container chain.
-func image(t *testing.T, eng *enginetest.Engine) enginetest.Chain {
+func image(t testing.TB, eng *enginetest.Engine) enginetest.Chain {
 	t.Helper()
 	var best enginetest.Chain
 	for _, c := range eng.Containers() {
@@ -146,7 +146,7 @@ func TestAPythonEditRebuildsOnlyTheCodeLayer(t *testing.T) {
 	}
 }
 
-func gitRepo(t *testing.T, eng *enginetest.Engine, clean bool, meta string) *dagger.GitRepository {
+func gitRepo(t testing.TB, eng *enginetest.Engine, clean bool, meta string) *dagger.GitRepository {
 	t.Helper()
 	eng.Answer("commit", testCommit)
 	eng.Answer("isEmpty", clean)
@@ -201,7 +201,7 @@ func TestBuildWithoutGitNeedsARevisionAndItsTime(t *testing.T) {
 
 const canaryRegistryToken = "canary-registry-token-77d1"
 
-func publishEngine(t *testing.T, clean bool) (*Lakehouse, *enginetest.Engine, *dagger.GitRepository) {
+func publishEngine(t testing.TB, clean bool) (*Lakehouse, *enginetest.Engine, *dagger.GitRepository) {
 	t.Helper()
 	m, eng := buildModule(t, "x = 1\n")
 	eng.AnswerFunc("publish", func(c enginetest.Chain) (any, bool) {
@@ -281,7 +281,7 @@ func strs(v any) []string {
 	return out
 }
 
-func mustTime(t *testing.T, s string) time.Time {
+func mustTime(t testing.TB, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)
 	require.NoError(t, err)

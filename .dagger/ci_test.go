@@ -16,7 +16,7 @@ import (
 // ciEngine fakes a whole ci run on the checkout: publishing answers digests,
 // the gate reports pass for the release ci built, the ledger tool keeps
 // what is appended.
-func ciEngine(t *testing.T, gateOutcome string) (*Lakehouse, *enginetest.Engine, *ledgerFake) {
+func ciEngine(t testing.TB, gateOutcome string) (*Lakehouse, *enginetest.Engine, *ledgerFake) {
 	t.Helper()
 	m, eng := newModule(t)
 	serveRepo(t, eng, repoRoot(t))

@@ -58,7 +58,7 @@ func itoa(i int) string { return jsonInt(i) }
 
 func jsonInt(i int) string { b, _ := json.Marshal(i); return string(b) }
 
-func testRelease(t *testing.T) release.Record {
+func testRelease(t testing.TB) release.Record {
 	t.Helper()
 	id, err := release.NewIdentity(testCommit, false, mustTime(t, testCommitTime), "")
 	require.NoError(t, err)
@@ -70,7 +70,7 @@ func testRelease(t *testing.T) release.Record {
 // deployEngine fakes a deploy: terraform with changes, outputs with the
 // runtime settings, a smoke run that passes, the gate with outcome, and
 // the ledger.
-func deployEngine(t *testing.T, env string, rel release.Record, outcome string) (*Lakehouse, *enginetest.Engine, *prefixLedger, *dagger.File) {
+func deployEngine(t testing.TB, env string, rel release.Record, outcome string) (*Lakehouse, *enginetest.Engine, *prefixLedger, *dagger.File) {
 	t.Helper()
 	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
 	raw, _ := rel.JSON()
@@ -95,7 +95,7 @@ func deployEngine(t *testing.T, env string, rel release.Record, outcome string) 
 
 // promotionEnvs are the first environment of the checkout's promotion
 // order and the one that promotes from it.
-func promotionEnvs(t *testing.T) (string, string) {
+func promotionEnvs(t testing.TB) (string, string) {
 	t.Helper()
 	m, eng := newModule(t)
 	serveRepo(t, eng, repoRoot(t))

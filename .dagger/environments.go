@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 )
@@ -18,16 +21,27 @@ func (m *Lakehouse) environments(ctx context.Context) (*environment.Catalog, err
 	if err != nil {
 		return nil, fmt.Errorf("list %s/: %w (the repository needs an environments/ folder with one <env>.tfvars per environment)", environment.Dir, err)
 	}
+	// Read the files concurrently: one round trip for all of them.
 	files := map[string][]byte{}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".tfvars") {
 			continue
 		}
-		contents, err := dir.File(name).Contents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read %s/%s: %w", environment.Dir, name, err)
-		}
-		files[path.Join(environment.Dir, name)] = []byte(contents)
+		g.Go(func() error {
+			contents, err := dir.File(name).Contents(gctx)
+			if err != nil {
+				return fmt.Errorf("read %s/%s: %w", environment.Dir, name, err)
+			}
+			mu.Lock()
+			files[path.Join(environment.Dir, name)] = []byte(contents)
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return environment.NewCatalog(files)
 }

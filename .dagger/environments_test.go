@@ -14,7 +14,7 @@ import (
 
 // repoWithExtraEnvironments copies the Terraform roots and environments of
 // the checkout into a temporary repository and adds files to environments/.
-func repoWithExtraEnvironments(t *testing.T, extra map[string]string) string {
+func repoWithExtraEnvironments(t testing.TB, extra map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, dir := range []string{"aws", "gcp", "environments"} {
@@ -27,7 +27,7 @@ func repoWithExtraEnvironments(t *testing.T, extra map[string]string) string {
 }
 
 // copyEnvironment is the checkout's first tfvars file renamed to env.
-func copyEnvironment(t *testing.T, env string) string {
+func copyEnvironment(t testing.TB, env string) string {
 	t.Helper()
 	from := repoEnvironments(t, repoRoot(t))[0]
 	src := repoFile(t, "environments/"+from+".tfvars")

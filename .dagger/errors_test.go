@@ -45,7 +45,7 @@ func TestCLIMessageDropsContextWrappedAroundAnSDKError(t *testing.T) {
 	assert.Contains(t, cliMessage(surface(fmt.Errorf("validate gcp: %w", exec))), "validate gcp: process")
 }
 
-func firstEnv(t *testing.T) string {
+func firstEnv(t testing.TB) string {
 	t.Helper()
 	return repoEnvironments(t, repoRoot(t))[0]
 }

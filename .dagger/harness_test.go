@@ -18,7 +18,7 @@ var pinned = regexp.MustCompile(`(:v?\d+(\.\d+)+[\w.-]*)?(@sha256:[0-9a-f]{64})?
 
 // newModule points dag at a fresh fake engine and builds the module as the
 // CLI would with no arguments but a source directory.
-func newModule(t *testing.T, topLevel ...string) (*Lakehouse, *enginetest.Engine) {
+func newModule(t testing.TB, topLevel ...string) (*Lakehouse, *enginetest.Engine) {
 	t.Helper()
 	eng, client := enginetest.New(t)
 	dag = client
@@ -32,7 +32,7 @@ func newModule(t *testing.T, topLevel ...string) (*Lakehouse, *enginetest.Engine
 	return m, eng
 }
 
-func requirePinned(t *testing.T, ref string) {
+func requirePinned(t testing.TB, ref string) {
 	t.Helper()
 	m := pinned.FindStringSubmatch(ref)
 	require.True(t, m != nil && (m[1] != "" || m[3] != ""), "image %q is not pinned to a version tag or digest", ref)
@@ -58,7 +58,7 @@ func stepIndex(c enginetest.Chain, field, key, value string) int {
 // serveRepo answers directory listings and file reads on the module's source
 // from the real checkout at root, so tests run against the repository's own
 // files (environments, tfvars) rather than copies of them.
-func serveRepo(t *testing.T, eng *enginetest.Engine, root string) {
+func serveRepo(t testing.TB, eng *enginetest.Engine, root string) {
 	t.Helper()
 	// sourcePath is the repository-relative path a chain reads, or false
 	// when the chain is not rooted at a directory (e.g. a container's file).
@@ -108,7 +108,7 @@ func serveRepo(t *testing.T, eng *enginetest.Engine, root string) {
 }
 
 // repoRoot is the checkout the harness runs for.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	root := os.Getenv("LAKEHOUSE_REPO_ROOT")
 	if root == "" {
@@ -118,7 +118,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // repoEnvironments lists the environments the checkout defines.
-func repoEnvironments(t *testing.T, root string) []string {
+func repoEnvironments(t testing.TB, root string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(root, "environments", "*.tfvars"))
 	if err != nil || len(files) == 0 {

@@ -15,7 +15,7 @@ import (
 
 // sourceIgnore reads the constructor's +ignore pragma from main.go: the
 // patterns the engine applies to the default source.
-func sourceIgnore(t *testing.T) *patternmatcher.PatternMatcher {
+func sourceIgnore(t testing.TB) *patternmatcher.PatternMatcher {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot(t), ".dagger", "main.go"))
 	require.NoError(t, err)

@@ -17,7 +17,7 @@ const canaryPostgresPassword = "canary-postgres-password-41f0"
 
 // stackEngine serves the checkout and returns a stack of env on a stand-in
 // Dagster image.
-func stackEngine(t *testing.T, root, env string, password bool) (*Stack, *enginetest.Engine, error) {
+func stackEngine(t testing.TB, root, env string, password bool) (*Stack, *enginetest.Engine, error) {
 	t.Helper()
 	m, eng := newModule(t)
 	serveRepo(t, eng, root)
@@ -31,7 +31,7 @@ func stackEngine(t *testing.T, root, env string, password bool) (*Stack, *engine
 
 // services evaluates the stack's services and returns the chain of each
 // started service by its LAKEHOUSE_STACK-scoped image and name.
-func startedServices(t *testing.T, s *Stack, eng *enginetest.Engine) map[string]enginetest.Chain {
+func startedServices(t testing.TB, s *Stack, eng *enginetest.Engine) map[string]enginetest.Chain {
 	t.Helper()
 	b, err := s.builder()
 	require.NoError(t, err)
@@ -51,7 +51,7 @@ func startedServices(t *testing.T, s *Stack, eng *enginetest.Engine) map[string]
 
 // localEnv is an environment of the checkout whose env file enables the
 // local stack (COMPOSE_PROFILES=local-stack).
-func localEnv(t *testing.T) string {
+func localEnv(t testing.TB) string {
 	t.Helper()
 	for _, env := range repoEnvironments(t, repoRoot(t)) {
 		if strings.Contains(repoFile(t, "dagster/.env."+env), "\nCOMPOSE_PROFILES=local-stack") {

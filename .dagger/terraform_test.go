@@ -32,7 +32,7 @@ const (
 	canaryGCP    = `{"type":"service_account","private_key":"canary-gcp-private-key-51aa"}`
 )
 
-func repoFile(t *testing.T, rel string) string {
+func repoFile(t testing.TB, rel string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot(t), rel))
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func repoFile(t *testing.T, rel string) string {
 // tfEngine serves the repository checkout at root as the module's source
 // and answers like a terraform that reports changes (exit code 2) and
 // shows planJSON.
-func tfEngineAt(t *testing.T, root, planJSON string) (*Lakehouse, *enginetest.Engine) {
+func tfEngineAt(t testing.TB, root, planJSON string) (*Lakehouse, *enginetest.Engine) {
 	t.Helper()
 	m, eng := newModule(t)
 	serveRepo(t, eng, root)
@@ -70,7 +70,7 @@ var (
 )
 
 // tfEngine is tfEngineAt for this checkout.
-func tfEngine(t *testing.T, planJSON string) (*Lakehouse, *enginetest.Engine) {
+func tfEngine(t testing.TB, planJSON string) (*Lakehouse, *enginetest.Engine) {
 	t.Helper()
 	return tfEngineAt(t, repoRoot(t), planJSON)
 }
@@ -94,7 +94,7 @@ func execIndex(c enginetest.Chain, prefix ...string) int {
 
 // ran returns the longest evaluated container chain that executed argv
 // starting with prefix; it fails the test when none did.
-func ran(t *testing.T, eng *enginetest.Engine, prefix ...string) enginetest.Chain {
+func ran(t testing.TB, eng *enginetest.Engine, prefix ...string) enginetest.Chain {
 	t.Helper()
 	var best enginetest.Chain
 	for _, c := range eng.Containers() {
@@ -107,7 +107,7 @@ func ran(t *testing.T, eng *enginetest.Engine, prefix ...string) enginetest.Chai
 }
 
 // planned returns the evaluated chain that ran the plan exec.
-func planned(t *testing.T, eng *enginetest.Engine) enginetest.Chain {
+func planned(t testing.TB, eng *enginetest.Engine) enginetest.Chain {
 	t.Helper()
 	return ran(t, eng, "terraform", "plan")
 }
@@ -165,7 +165,7 @@ func TestAnAddedEnvironmentPlansWithNoCodeChange(t *testing.T) {
 // withLockFile copies the Terraform roots and environments of the checkout
 // and adds a lock file to the cloud root (gcp/ has none in this repository:
 // its providers cannot be obtained where it is developed).
-func withLockFile(t *testing.T, cloud string) string {
+func withLockFile(t testing.TB, cloud string) string {
 	t.Helper()
 	root := repoWithExtraEnvironments(t, nil)
 	require.NoError(t, os.WriteFile(filepath.Join(root, cloud, ".terraform.lock.hcl"), []byte("# test lock\n"), 0o644))
@@ -219,7 +219,7 @@ func TestCredentialsReachTerraformOnlyAsSecretVariables(t *testing.T) {
 
 // assertNoLeak fails if canary appears in any query other than the one that
 // defines a secret (the test's own SetSecret).
-func assertNoLeak(t *testing.T, eng *enginetest.Engine, canary string) {
+func assertNoLeak(t testing.TB, eng *enginetest.Engine, canary string) {
 	t.Helper()
 	for _, q := range eng.Queries() {
 		if strings.Contains(q, "setSecret(") {
@@ -307,7 +307,7 @@ func TestSideEffectsRunEveryTime(t *testing.T) {
 // protectedPlan is the real destroy fixture (made by terraform with
 // built-in resources) with its deleted resource retyped as the lakehouse
 // data bucket, which no provider-free fixture can create.
-func protectedPlan(t *testing.T) (string, string) {
+func protectedPlan(t testing.TB) (string, string) {
 	t.Helper()
 	var plan map[string]any
 	require.NoError(t, json.Unmarshal([]byte(repoFile(t, "pipelines/terraform/testdata/plans/destroy-protected.json")), &plan))
@@ -448,7 +448,7 @@ func TestUnlockRemovesOnlyTheNamedLockOfTheEnvironment(t *testing.T) {
 
 // servePlanFile answers the base64 read of a reviewed plan file with the
 // bytes of a real saved plan from pipelines/terraform/testdata/planfiles.
-func servePlanFile(t *testing.T, eng *enginetest.Engine, name string) *dagger.File {
+func servePlanFile(t testing.TB, eng *enginetest.Engine, name string) *dagger.File {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "pipelines/terraform/testdata/planfiles", name))
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"dagger.io/dagger"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -32,6 +33,7 @@ type Engine struct {
 	answers   map[string]any
 	funcs     map[string][]func(Chain) (any, bool)
 	failures  []execFailure
+	latency   time.Duration
 	nextID    int
 	// errs collects the errors of the request being answered.
 	errs []gqlError
@@ -66,6 +68,15 @@ func (e *Engine) AnswerFunc(field string, fn func(Chain) (any, bool)) {
 	e.funcs[field] = append(e.funcs[field], fn)
 }
 
+// SetLatency delays every answer by d, as a remote engine would: with it,
+// the wall time of a function measures how many round trips it makes one
+// after another (its critical path), not how fast the fake answers.
+func (e *Engine) SetLatency(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.latency = d
+}
+
 // Host is part of the connection interface.
 func (e *Engine) Host() string { return "fake-engine.invalid" }
 
@@ -87,6 +98,12 @@ func (e *Engine) Do(req *http.Request) (*http.Response, error) {
 	doc, gqlErr := parser.ParseQuery(&ast.Source{Input: body.Query})
 	if gqlErr != nil {
 		return nil, fmt.Errorf("fake engine: unparsable query %q: %w", body.Query, gqlErr)
+	}
+	e.mu.Lock()
+	latency := e.latency
+	e.mu.Unlock()
+	if latency > 0 {
+		time.Sleep(latency)
 	}
 	data := map[string]any{}
 	e.mu.Lock()
