@@ -122,4 +122,3 @@ func BenchmarkCiOrchestration(b *testing.B) {
 			wall.Round(time.Millisecond), critical.Round(time.Millisecond), longestCheck.Round(time.Millisecond), releasePath.Round(time.Millisecond), publish.Round(time.Millisecond), ratio)
 	}
 }
-
