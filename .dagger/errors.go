@@ -38,6 +38,11 @@ func surface(err error) error {
 	ext := map[string]any{}
 	var exec *dagger.ExecError
 	if errors.As(err, &exec) {
+		// A real engine's exec message is only "exit code: N": name the
+		// command that failed (e.g. the init under a plan).
+		if cmd := strings.Join(exec.Cmd, " "); cmd != "" && !strings.Contains(msg, cmd) {
+			msg += "\nfailed command: " + redact.Text(cmd)
+		}
 		out := exec.Stderr
 		if out == "" {
 			out = exec.Stdout

@@ -27,8 +27,11 @@ var rules = []struct {
 	{regexp.MustCompile(`https://hooks\.slack\.com/\S+`), Mask},
 	// Authorization headers.
 	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}`), "${1} " + Mask},
-	// label = value, label: value, "label": "value" for secret-like labels.
-	{regexp.MustCompile(`(?i)("?[a-z0-9_.-]*(?:password|passwd|secret|token|private_key|privatekey|api_key|apikey|access_key|credentials)[a-z0-9_.-]*"?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,}]+)`), "${1}" + Mask},
+	// label = value and "label": "value" for secret-like labels. A colon
+	// followed by an unquoted word is prose ("credentials: retrieving …"),
+	// not a value.
+	{regexp.MustCompile(`(?i)("?[a-z0-9_.-]*(?:password|passwd|secret|token|private_key|privatekey|api_key|apikey|access_key|credentials)[a-z0-9_.-]*"?\s*=\s*)("[^"\n]*"|'[^'\n]*'|[^\s,}]+)`), "${1}" + Mask},
+	{regexp.MustCompile(`(?i)("?[a-z0-9_.-]*(?:password|passwd|secret|token|private_key|privatekey|api_key|apikey|access_key|credentials)[a-z0-9_.-]*"?\s*:\s*)("[^"\n]*"|'[^'\n]*')`), "${1}" + Mask},
 }
 
 // Text returns s with credentials replaced by Mask.

@@ -35,6 +35,8 @@ func TestTextKeepsOrdinaryDiagnostics(t *testing.T) {
 		`Lock Info:\n  ID:        4d5c0c86-8a3f-11ee-b9d1-0242ac120002\n  Path:      lakehouse-state/iceberg-lakehouse/prod/terraform.tfstate`,
 		`│ Error: No valid credential sources found`,
 		`Warning: Value for undeclared variable`,
+		`Error: validating provider credentials: retrieving caller identity from STS: operation error STS`,
+		`Error: No valid credential sources found for AWS Provider.`,
 		`The given key does not identify an element in this collection value.`,
 	} {
 		assert.Equal(t, s, Text(s))

@@ -78,7 +78,9 @@ func (e *Engine) execOutcome(chain Chain) (answer any, answered bool, err *gqlEr
 			cmd[j] = a
 		}
 		return nil, false, &gqlError{
-			Message: fmt.Sprintf("process %q did not complete successfully: exit code: %d", strings.Join(argv, " "), f.exitCode),
+			// What a v0.21 engine says (buildkit's ExitError); the command is
+			// only in the extensions.
+			Message: fmt.Sprintf("exit code: %d", f.exitCode),
 			Extensions: map[string]any{
 				"_type":    "EXEC_ERROR",
 				"cmd":      cmd,
