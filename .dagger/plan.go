@@ -9,6 +9,7 @@ import (
 
 	"dagger/lakehouse/internal/dagger"
 
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
 )
@@ -400,4 +401,47 @@ func readPlanBinding(ctx context.Context, image string, planFile *dagger.File) (
 		return terraform.PlanBinding{}, fmt.Errorf("read the plan file: %w", err)
 	}
 	return terraform.ReadPlanBinding(raw)
+}
+
+// EnvFile returns dagster/.env.<env> with the values that come from the
+// environment's Terraform outputs (catalog URI, warehouse, bucket, region,
+// …) merged in, comments and the other keys kept: export it over the
+// committed file instead of copying outputs by hand
+// (`… env-file --env E export --path dagster/.env.E`).
+// +cache="never"
+func (m *Lakehouse) EnvFile(
+	ctx context.Context,
+	// The environment: environments/<env>.tfvars and dagster/.env.<env>.
+	env string,
+	// The cloud whose Terraform root to use: aws or gcp.
+	// +default="aws"
+	cloudProvider string,
+) (_ *dagger.File, rerr error) {
+	defer surfaceTo(&rerr)
+	t, err := m.target(ctx, env, cloudProvider)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return nil, fmt.Errorf("env-file %s: %w", t, err)
+	}
+	out, err := m.session(t).WithExec(t.OutputJSON()).Stdout(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("env-file %s: %w", t, err)
+	}
+	vars, err := terraform.RuntimeEnv([]byte(out))
+	if err != nil {
+		return nil, fmt.Errorf("env-file %s: %w", t, err)
+	}
+	path := t.Env().EnvFile()
+	current, err := m.Source.File(path).Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("env-file %s: read %s: %w", t, path, err)
+	}
+	merged, err := environment.MergeDotenv(path, []byte(current), vars, "terraform output of "+t.String())
+	if err != nil {
+		return nil, fmt.Errorf("env-file %s: %w", t, err)
+	}
+	name := ".env." + t.Env().Name()
+	return dag.Directory().WithNewFile(name, string(merged)).File(name), nil
 }

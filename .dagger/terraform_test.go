@@ -298,7 +298,7 @@ func TestSideEffectsRunEveryTime(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output", "Lakehouse.Unlock", "Lakehouse.ApplyPlanFile", "Lakehouse.Publish", "Lakehouse.Deploy", "Lakehouse.Promote", "Lakehouse.Ci", "Lakehouse.CiResult", "Stack.Services", "Stack.Materialize", "Stack.Quality"} {
+	for _, fn := range []string{"Lakehouse.Plan", "Lakehouse.Apply", "Plan.Apply", "Lakehouse.Drift", "Lakehouse.Output", "Lakehouse.Unlock", "Lakehouse.ApplyPlanFile", "Lakehouse.Publish", "Lakehouse.Deploy", "Lakehouse.Promote", "Lakehouse.Ci", "Lakehouse.CiResult", "Stack.Services", "Stack.Materialize", "Stack.Quality", "Lakehouse.EnvFile"} {
 		require.Contains(t, pragmas, fn)
 		assert.Contains(t, pragmas[fn], `+cache="never"`, "%s has side effects and must never be cached", fn)
 	}
@@ -548,4 +548,30 @@ func TestAFirstPlanWithoutAReleaseSaysHowToDeployOne(t *testing.T) {
 	_, err := withAWS(m).Plan(t.Context(), firstEnv(t), "aws", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pass --release-record from publish for the first deploy")
+}
+
+func TestEnvFileMergesTerraformsValuesIntoTheCommittedFile(t *testing.T) {
+	m, eng := tfEngine(t, "{}")
+	env := firstEnv(t)
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		if last := c.LastExec(); len(last) > 1 && last[1] == "output" {
+			return `{"dagster_env":{"sensitive":false,"type":["map","string"],"value":{"LAKEHOUSE_ENVIRONMENT":"` + env + `","ICEBERG_CATALOG_URI":"https://nessie.example.internal/iceberg/main","ICEBERG_WAREHOUSE":"s3://lakehouse-x/warehouse"}}}`, true
+		}
+		return nil, false
+	})
+	var written string
+	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) {
+		if files := c.NewFiles(); files[".env."+env] != "" {
+			written = files[".env."+env]
+			return written, true
+		}
+		return nil, false
+	})
+	f, err := withAWS(m).EnvFile(t.Context(), env, "aws")
+	require.NoError(t, err)
+	out, err := f.Contents(t.Context())
+	require.NoError(t, err)
+	assert.Contains(t, out, "ICEBERG_CATALOG_URI=https://nessie.example.internal/iceberg/main\n")
+	assert.Contains(t, out, "LAKEHOUSE_ACCESS_LEVEL=", "the committed keys stay")
+	assert.Equal(t, strings.Count(repoFile(t, "dagster/.env."+env), "\n# "), strings.Count(out, "\n# "), "comments stay")
 }
