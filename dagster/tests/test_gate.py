@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,31 @@ from lakehouse.catalog import open_catalog
 from lakehouse.config import Settings
 from lakehouse.quality.report import SCHEMA_PATH
 from lakehouse.tables import EVENT_STREAM
-from tests.conftest import PROJECT_DIR, lake_env, materialize_all, process_env, write_env_file
+from tests.conftest import PROJECT_DIR, lake_env, process_env, write_env_file
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
+# A release as the pipeline passes it (pipelines/release formats).
+RELEASE = {
+    "commit": "3f5a0c9e1b7d2468ace013579bdf2468ace01357",
+    "runtime_image": "registry.example/lakehouse@sha256:" + "a" * 64,
+    "gate_image": "registry.example/lakehouse@sha256:" + "b" * 64,
+}
+RELEASE_ENV = {
+    "LAKEHOUSE_RELEASE_COMMIT": RELEASE["commit"],
+    "LAKEHOUSE_RUNTIME_IMAGE": RELEASE["runtime_image"],
+    "LAKEHOUSE_GATE_IMAGE": RELEASE["gate_image"],
+}
+
+
+def lake_copy(lake: dict, root: Path, **overrides: str) -> dict[str, str]:
+    """A lakehouse of its own with the shared lake's tables (its catalog copied).
+
+    Tables rewritten in the copy get new files under ``root``; the shared lake's files
+    are only read.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(lake["root"] / "catalog.db", root / "catalog.db")
+    return lake_env(root, **overrides)
 
 
 def run_gate(
@@ -27,6 +50,7 @@ def run_gate(
     project_dir: Path | None = None,
     process: dict[str, str] | None = None,
     environment: str | None = None,
+    entry: tuple[str, ...] = ("-m", "lakehouse.quality.gate"),
 ) -> tuple[int, dict, str]:
     """Run the gate CLI as the pipeline does; ``env`` becomes the project's env file.
 
@@ -40,8 +64,7 @@ def run_gate(
     proc = subprocess.run(
         [
             soda_python,
-            "-m",
-            "lakehouse.quality.gate",
+            *entry,
             "--env",
             environment,
             "--project-dir",
@@ -94,9 +117,22 @@ def replace_events(env: dict[str, str], mutate) -> None:
     table.append(pa.Table.from_pylist(rows, schema=schema.as_arrow()))
 
 
+def current_snapshots(env: dict[str, str]) -> dict[str, str]:
+    catalog = open_catalog(Settings.from_env(env))
+    return {
+        name: str(catalog.load_table(("lakehouse", name)).current_snapshot().snapshot_id)
+        for name in ("event_stream", "customer_dim", "customer_features")
+    }
+
+
 def test_gate_passes_on_materialized_assets(lake, soda_python, tmp_path):
     code, report, markdown = run_gate(soda_python, lake["env"], tmp_path)
     assert (code, report["outcome"]) == (0, "pass"), markdown
+    assert report["schema_version"] == 2 and report["mode"] == "full"
+    assert report["release"] == {"commit": None, "runtime_image": None, "gate_image": None}
+    snapshots = {t["name"]: t["snapshot_id"] for t in report["tables"]}
+    assert snapshots == current_snapshots(lake["env"])
+    assert {(t["mode"], t["base_snapshot_id"]) for t in report["tables"]} == {("full", None)}
     assert {t["name"] for t in report["tables"]} == {
         "event_stream",
         "customer_dim",
@@ -110,9 +146,8 @@ def test_gate_passes_on_materialized_assets(lake, soda_python, tmp_path):
     assert "**PASS**" in markdown
 
 
-def test_gate_fails_on_broken_data_and_names_the_checks(tmp_path, soda_python):
-    env = lake_env(tmp_path / "lake")
-    materialize_all(env)
+def test_gate_fails_on_broken_data_and_names_the_checks(lake, tmp_path, soda_python):
+    env = lake_copy(lake, tmp_path / "lake")
     stale = datetime.now(UTC) - timedelta(days=10)
 
     def corrupt(rows):
@@ -140,9 +175,8 @@ def test_gate_fails_on_broken_data_and_names_the_checks(tmp_path, soda_python):
     assert "event_id is unique" in markdown
 
 
-def test_gate_warns_when_only_warn_thresholds_are_crossed(tmp_path, soda_python):
-    env = lake_env(tmp_path / "lake")
-    materialize_all(env)
+def test_gate_warns_when_only_warn_thresholds_are_crossed(lake, tmp_path, soda_python):
+    env = lake_copy(lake, tmp_path / "lake")
 
     def anonymize(rows):
         for i, r in enumerate(rows):
@@ -156,9 +190,8 @@ def test_gate_warns_when_only_warn_thresholds_are_crossed(tmp_path, soda_python)
     assert checks_by_outcome(report, "warn") == {"event_stream: share of anonymous events"}
 
 
-def test_gate_errors_on_missing_table(tmp_path, soda_python):
-    env = lake_env(tmp_path / "lake")
-    materialize_all(env)
+def test_gate_errors_on_missing_table(lake, tmp_path, soda_python):
+    env = lake_copy(lake, tmp_path / "lake")
     open_catalog(Settings.from_env(env)).drop_table(("lakehouse", "customer_features"))
     code, report, markdown = run_gate(soda_python, env, tmp_path)
     assert (code, report["outcome"]) == (3, "error")

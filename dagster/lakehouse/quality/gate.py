@@ -1,17 +1,23 @@
 """Quality gate: Soda Core v3 checks over an environment's Iceberg tables.
 
 Runs in the Soda virtualenv (soda-core-duckdb 3.5.x, duckdb<1.1); imports only the
-standard library, pyiceberg, duckdb, soda and lakehouse.{config,catalog,tables,quality}.
+standard library, pyiceberg, pyarrow, duckdb, soda and lakehouse.{config,catalog,tables,
+quality}.
 
-    python -m lakehouse.quality.gate --env dev --out gate.json --markdown gate.md
+    python -m lakehouse.quality.gate --env dev --out gate.json --markdown gate.md \
+        [--incremental [--since-report last-pass.json]] \
+        [--commit SHA --runtime-image REPO@sha256:... --gate-image REPO@sha256:...]
 
-Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg reads each table (PII masked
-unless admin) -> Arrow -> a new DuckDB file swapped in as ``.soda/<env>/lakehouse.duckdb``
-when every table was read (the file configuration.yaml points at, so ``soda scan``
-works afterwards) -> one Soda scan per ``soda_checks/<table>_checks.yaml`` -> one
-normalized report. Exit codes: 0 pass, 1 fail, 2 warn, 3 error. Every error (bad
-configuration, usage, a crash) is exit 3 with an ``error`` report whenever the report
-path can be written.
+Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg plans each table's scan
+(full, or only the appends since its last passing snapshot) -> the rows stream, one
+data file at a time, deletes applied and PII masked unless admin, into local Parquet
+copies -> a new DuckDB file of views over them, swapped in as
+``.soda/<env>/lakehouse.duckdb`` when every table was read in full (the file
+configuration.yaml points at, so ``soda scan`` works afterwards) -> one Soda scan per
+``soda_checks/<table>_checks.yaml`` with DuckDB's memory limited -> one normalized
+report naming the release it judged and the snapshot of every table. Exit codes: 0
+pass, 1 fail, 2 warn, 3 error. Every error (bad configuration, usage, a crash) is exit
+3 with an ``error`` report whenever the report path can be written.
 """
 
 from __future__ import annotations
@@ -23,25 +29,33 @@ import os
 import platform
 import sys
 import traceback
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from lakehouse.config import PROJECT_DIR, ConfigError, Settings
+from lakehouse.config import ConfigError, Settings
+from lakehouse.quality.cli import UsageError, build_parser, salvage
+from lakehouse.quality.incremental import (
+    BaseError,
+    record_passing,
+    recorded_bases,
+    report_bases,
+    state_path,
+)
+from lakehouse.quality.materialize import TableState, complete, full_copies, materialize
 from lakehouse.quality.report import (
     EXIT_CODES,
-    CheckResult,
+    Release,
     TableResult,
     build_report,
-    normalize_value,
     render_markdown,
 )
-from lakehouse.quality.snapshot import Snapshot, complete, default_path, materialize
+from lakehouse.quality.snapshot import MIB, Snapshot, default_path, memory_ceiling
+from lakehouse.quality.soda_scan import CHECKS_DIR, check_files, checks_name, scan_table
 
-CHECKS_DIR = Path(__file__).with_name("soda_checks")
-DATA_SOURCE = "lakehouse"
-GATE_VERSION = "1.1.0"
+GATE_VERSION = "2.0.0"
 EXIT_ERROR = EXIT_CODES["error"]
 
 
@@ -59,72 +73,66 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-def check_files(checks_dir: Path = CHECKS_DIR) -> dict[str, Path]:
-    """Map table name -> checks file (``<table>_checks.yaml``)."""
-    return {
-        p.name.removesuffix("_checks.yaml"): p for p in sorted(checks_dir.glob("*_checks.yaml"))
-    }
+@dataclass(frozen=True)
+class Options:
+    """How the gate reads the tables (from the command line)."""
+
+    duckdb_path: str
+    memory_limit: int | None = None  # bytes; None: per DuckDB thread
+    incremental: bool = False
+    bases: dict[str, str] | None = None  # passing snapshot per table (incremental)
 
 
-def _checks_name(path: Path) -> str:
-    return str(path.relative_to(PROJECT_DIR))
+def _scan(snapshot: Snapshot, name: str, path: Path, environment: str) -> TableResult:
+    """Scan ``name``; when its checks run out of DuckDB's memory, again with twice as much
+    (up to half of the machine's memory), so memory grows only where the checks need it."""
+    ceiling = max(memory_ceiling(), snapshot.memory_limit)
+    raised = None
+    while True:
+        result = scan_table(snapshot.con, name, path, environment)
+        out_of_memory = "Out of Memory" in (result.error or "")
+        if not out_of_memory or snapshot.memory_limit * 2 > ceiling:
+            result.note = raised
+            return result
+        snapshot.limit_memory(snapshot.memory_limit * 2)
+        raised = f"checks ran again with {snapshot.memory_limit // MIB} MiB for DuckDB"
+        print(f"quality gate {environment}: {name}: {raised}", file=sys.stderr)
 
 
-def scan_table(con: Any, name: str, checks_file: Path, environment: str) -> TableResult:
-    from soda.scan import Scan
-
-    result = TableResult(name=name, checks_file=_checks_name(checks_file))
-    scan = Scan()
-    scan.disable_telemetry()
-    scan.set_scan_definition_name(f"lakehouse-{environment}-{name}")
-    scan.set_data_source_name(DATA_SOURCE)
-    scan.add_duckdb_connection(con, data_source_name=DATA_SOURCE)
-    scan.add_sodacl_yaml_file(str(checks_file))
-    try:
-        scan.execute()
-    except Exception as exc:
-        result.error = f"soda scan crashed: {exc}"
-        return result
-    evaluated = set()
-    for check in scan.get_scan_results().get("checks", []):
-        evaluated.add(check["name"])
-        result.checks.append(
-            CheckResult(
-                name=check["name"],
-                outcome=check["outcome"],
-                measured_value=normalize_value(check.get("diagnostics", {}).get("value")),
-                column=check.get("column"),
-                definition=check.get("definition"),
-            )
-        )
-    for check in scan._checks:  # checks Soda could not evaluate have no outcome
-        if check.outcome is None and check.name not in evaluated:
-            result.checks.append(CheckResult(name=check.name, outcome="not_evaluated"))
-    if scan.has_error_logs():
-        result.error = (scan.get_error_logs_text() or "soda reported errors").strip()[:2000]
-    return result
+def _result(name: str, path: Path, info: TableState, snapshot: Snapshot, env: str) -> TableResult:
+    if info.error:
+        table = TableResult(name=name, checks_file=checks_name(path), error=info.error)
+    else:
+        table = _scan(snapshot, name, path, env)
+    table.mode, table.row_count = info.mode, info.row_count
+    table.snapshot_id, table.base_snapshot_id = info.snapshot_id, info.base_snapshot_id
+    table.note = "; ".join(n for n in (info.note, table.note) if n) or None
+    return table
 
 
-def run_gate(settings: Settings, duckdb_path: str) -> dict[str, Any]:
+def run_gate(
+    settings: Settings, options: Options, release: Release
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Copy, scan and judge every table with checks; the report and notes by table."""
     started = _now()
     files = check_files()
     errors: list[str] = []
     results: list[TableResult] = []
-    snapshot = Snapshot(duckdb_path)
+    snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
     try:
-        state = materialize(settings, list(files), snapshot.con)
+        state = materialize(
+            settings,
+            list(files),
+            snapshot,
+            incremental=options.incremental,
+            bases=options.bases,
+        )
         for name, path in files.items():
-            info = state.get(name, {})
-            if "error" in info:
-                results.append(
-                    TableResult(name=name, checks_file=_checks_name(path), error=info["error"])
-                )
-                continue
-            table = scan_table(snapshot.con, name, path, settings.environment)
-            table.row_count = info.get("row_count")
-            table.snapshot_id = info.get("snapshot_id")
-            results.append(table)
-        if complete(state):
+            info = state.get(name, TableState(error="not copied"))
+            results.append(_result(name, path, info, snapshot, settings.environment))
+        # `soda scan` gets only complete, full copies; an incremental gate leaves the
+        # previous snapshot.
+        if full_copies(state):
             snapshot.publish()
         else:
             snapshot.discard()
@@ -133,7 +141,7 @@ def run_gate(settings: Settings, duckdb_path: str) -> dict[str, Any]:
         raise
     if not files:
         errors.append(f"no *_checks.yaml files in {CHECKS_DIR}")
-    return build_report(
+    report = build_report(
         environment=settings.environment,
         access_level=settings.access_level,
         catalog={
@@ -147,14 +155,16 @@ def run_gate(settings: Settings, duckdb_path: str) -> dict[str, Any]:
         started_at=started,
         finished_at=_now(),
         tool_versions=tool_versions(),
+        release=release,
     )
+    return report, {t.name: t.note for t in results if t.note}
 
 
-def refresh_snapshot(settings: Settings, duckdb_path: str) -> dict[str, dict[str, Any]]:
+def refresh_snapshot(settings: Settings, options: Options) -> dict[str, TableState]:
     """Only (re)write the snapshot ``soda scan`` reads; the previous one on failure."""
-    snapshot = Snapshot(duckdb_path)
+    snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
     try:
-        state = materialize(settings, list(check_files()), snapshot.con)
+        state = materialize(settings, list(check_files()), snapshot)
     except BaseException:
         snapshot.discard()
         raise
@@ -165,7 +175,7 @@ def refresh_snapshot(settings: Settings, duckdb_path: str) -> dict[str, dict[str
     return state
 
 
-def error_report(environment: str, message: str) -> dict[str, Any]:
+def error_report(environment: str, message: str, release: Release | None = None) -> dict[str, Any]:
     now = _now()
     return build_report(
         environment=environment,
@@ -176,6 +186,7 @@ def error_report(environment: str, message: str) -> dict[str, Any]:
         started_at=now,
         finished_at=now,
         tool_versions=tool_versions(),
+        release=release or Release(),
     )
 
 
@@ -189,13 +200,18 @@ def _write_atomically(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_outputs(report: dict[str, Any], out: Path, markdown: Path | None) -> int:
+def write_outputs(
+    report: dict[str, Any],
+    out: Path,
+    markdown: Path | None,
+    notes: dict[str, str] | None = None,
+) -> int:
     """Write the report (and markdown); the exit code. A write failure is exit 3, and
     the JSON then says ``error`` if it can still be written."""
     try:
         _write_atomically(out, json.dumps(report, indent=2) + "\n")
         if markdown:
-            _write_atomically(markdown, render_markdown(report))
+            _write_atomically(markdown, render_markdown(report, notes))
     except OSError as exc:
         message = (
             f"cannot write the report: {exc}; make --out and --markdown name files in "
@@ -204,86 +220,73 @@ def write_outputs(report: dict[str, Any], out: Path, markdown: Path | None) -> i
         print(f"quality gate {report['environment']}: error: {message}", file=sys.stderr)
         # The JSON must not say pass when the gate exits 3 (e.g. only the markdown failed).
         with contextlib.suppress(OSError):
-            failed = error_report(report["environment"], message)
+            release = Release(**report["release"])
+            failed = error_report(report["environment"], message, release)
             _write_atomically(out, json.dumps(failed, indent=2) + "\n")
         return EXIT_ERROR
-    print(f"quality gate {report['environment']}: {report['outcome']} -> {out}")
+    for table, note in sorted((notes or {}).items()):
+        print(f"quality gate {report['environment']}: {table}: {note}")
+    print(f"quality gate {report['environment']}: {report['outcome']} ({report['mode']}) -> {out}")
     return report["exit_code"]
 
 
-class UsageError(Exception):
-    """A command line argparse refuses (argparse would exit 2, which means warn)."""
+def _use_returning_allocator() -> None:
+    """Give freed Arrow memory back to the system: Arrow's default allocator (mimalloc)
+    keeps it per thread, so the gate's resident memory would creep up with the number
+    of data files read. ``ARROW_DEFAULT_MEMORY_POOL`` still wins when it is set."""
+    import pyarrow as pa
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see --help)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m lakehouse.quality.gate",
-        description="Scan an environment's Iceberg tables with Soda and write a gate report. "
-        "Exit codes: 0 pass, 1 fail, 2 warn, 3 error (also for bad arguments or "
-        "configuration, with an error report).",
-    )
-    parser.add_argument(
-        "--env",
-        required=True,
-        help="environment name: reads <project-dir>/.env.<env>; exported variables "
-        "override its values, except LAKEHOUSE_ENVIRONMENT, which must match",
-    )
-    parser.add_argument(
-        "--project-dir",
-        type=Path,
-        default=PROJECT_DIR,
-        help="directory holding .env.<env>; the snapshot goes to its .soda/<env>/ "
-        f"(default: {PROJECT_DIR})",
-    )
-    parser.add_argument("--out", type=Path, default=Path("gate.json"), help="JSON report path")
-    parser.add_argument("--markdown", type=Path, help="also write a markdown summary here")
-    parser.add_argument(
-        "--duckdb-path",
-        help="DuckDB file for the table snapshot (default <project-dir>/.soda/<env>/"
-        "lakehouse.duckdb; ':memory:' keeps nothing)",
-    )
-    parser.add_argument(
-        "--materialize-only",
-        action="store_true",
-        help="only refresh the DuckDB snapshot used by `soda scan`, no report",
-    )
-    return parser
-
-
-def _salvage(argv: list[str]) -> tuple[str, Path, Path | None]:
-    """Environment and report paths from a command line argparse refused."""
-    lenient = _Parser(add_help=False)
-    lenient.add_argument("--env", default="unknown")
-    lenient.add_argument("--out", type=Path, default=Path("gate.json"))
-    lenient.add_argument("--markdown", type=Path)
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return
     try:
-        known, _ = lenient.parse_known_args(argv)
-    except UsageError:
-        return "unknown", Path("gate.json"), None
-    return known.env, known.out, known.markdown
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _options(args: argparse.Namespace, settings: Settings) -> Options:
+    """The reading options; BaseError when --since-report cannot be used."""
+    duckdb_path = args.duckdb_path or str(default_path(args.project_dir, settings.environment))
+    incremental = args.incremental or args.since_report is not None
+    bases: dict[str, str] = {}
+    if args.since_report is not None:
+        bases = report_bases(args.since_report, settings.environment)
+    elif incremental:
+        bases, problem = recorded_bases(
+            state_path(args.project_dir, settings.environment), settings.environment
+        )
+        if problem:
+            print(f"quality gate {settings.environment}: {problem}: full scans", file=sys.stderr)
+    return Options(duckdb_path, args.memory_limit, incremental, bases)
 
 
 def _run(args: argparse.Namespace) -> int:
+    release = Release(args.commit, args.runtime_image, args.gate_image)
     try:
         settings = Settings.for_environment(args.env, project_dir=args.project_dir)
-    except (ConfigError, OSError) as exc:
+        if args.materialize_only and (args.incremental or args.since_report):
+            raise ConfigError("--materialize-only copies whole tables: drop --incremental")
+        options = _options(args, settings)
+    except (ConfigError, BaseError, OSError) as exc:
+        kind = "configuration error" if isinstance(exc, ConfigError | OSError) else "error"
         if args.materialize_only:
-            print(f"configuration error: {exc}", file=sys.stderr)
+            print(f"{kind}: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        return write_outputs(
-            error_report(args.env, f"configuration error: {exc}"), args.out, args.markdown
-        )
-    duckdb_path = args.duckdb_path or str(default_path(args.project_dir, settings.environment))
+        report = error_report(args.env, f"{kind}: {exc}", release)
+        return write_outputs(report, args.out, args.markdown)
+    _use_returning_allocator()
     if args.materialize_only:
-        state = refresh_snapshot(settings, duckdb_path)
-        print(json.dumps(state, indent=2))
+        state = refresh_snapshot(settings, options)
+        print(json.dumps({name: asdict(s) for name, s in state.items()}, indent=2))
         return EXIT_ERROR if not complete(state) else 0
-    return write_outputs(run_gate(settings, duckdb_path), args.out, args.markdown)
+    report, notes = run_gate(settings, options, release)
+    code = write_outputs(report, args.out, args.markdown, notes)
+    if code == report["exit_code"]:  # the report was written: remember what passed
+        try:
+            record_passing(state_path(args.project_dir, settings.environment), report)
+        except OSError as exc:
+            print(f"quality gate {settings.environment}: not recorded: {exc}", file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         print(exc, file=sys.stderr)
-        environment, out, markdown = _salvage(argv)
+        environment, out, markdown = salvage(argv)
         write_outputs(error_report(environment, f"usage error: {exc}"), out, markdown)
         return EXIT_ERROR
     try:
@@ -302,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         message = f"gate crashed: {type(exc).__name__}: {exc}"
         if args.materialize_only:
             return EXIT_ERROR
-        write_outputs(error_report(args.env, message), args.out, args.markdown)
+        release = Release(args.commit, args.runtime_image, args.gate_image)
+        write_outputs(error_report(args.env, message, release), args.out, args.markdown)
         return EXIT_ERROR
 
 

@@ -1,0 +1,75 @@
+"""One Soda Core v3 scan per table over the snapshot's DuckDB connection.
+
+Runs in the Soda virtualenv. Soda's pitfalls are handled here: a scan with no checks
+only warns (the report makes a table without evaluated checks an ``error``), and
+``add_*``/``execute`` log errors instead of raising (``has_error_logs`` is read).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lakehouse.config import PROJECT_DIR
+from lakehouse.quality.report import CheckResult, TableResult, normalize_value
+
+CHECKS_DIR = Path(__file__).with_name("soda_checks")
+DATA_SOURCE = "lakehouse"
+
+
+def check_files(checks_dir: Path = CHECKS_DIR) -> dict[str, Path]:
+    """Map table name -> checks file (``<table>_checks.yaml``)."""
+    return {
+        p.name.removesuffix("_checks.yaml"): p for p in sorted(checks_dir.glob("*_checks.yaml"))
+    }
+
+
+def checks_name(path: Path) -> str:
+    """The checks file as the report names it (relative to the project if inside it)."""
+    return str(path.relative_to(PROJECT_DIR)) if path.is_relative_to(PROJECT_DIR) else str(path)
+
+
+def _explain(errors: str) -> str:
+    if "Out of Memory" in errors:
+        errors += (
+            "\n(DuckDB ran out of the memory the gate gives it: start higher with "
+            "--memory-limit, e.g. --memory-limit 1GiB)"
+        )
+    return errors
+
+
+def scan_table(con: Any, name: str, checks_file: Path, environment: str) -> TableResult:
+    """Run ``checks_file`` against the view ``name``; the table's checks and errors."""
+    from soda.scan import Scan
+
+    result = TableResult(name=name, checks_file=checks_name(checks_file))
+    scan = Scan()
+    scan.disable_telemetry()
+    scan.set_scan_definition_name(f"lakehouse-{environment}-{name}")
+    scan.set_data_source_name(DATA_SOURCE)
+    scan.add_duckdb_connection(con, data_source_name=DATA_SOURCE)
+    scan.add_sodacl_yaml_file(str(checks_file))
+    try:
+        scan.execute()
+    except Exception as exc:
+        result.error = _explain(f"soda scan crashed: {exc}")
+        return result
+    evaluated = set()
+    for check in scan.get_scan_results().get("checks", []):
+        evaluated.add(check["name"])
+        result.checks.append(
+            CheckResult(
+                name=check["name"],
+                outcome=check["outcome"],
+                measured_value=normalize_value(check.get("diagnostics", {}).get("value")),
+                column=check.get("column"),
+                definition=check.get("definition"),
+            )
+        )
+    for check in scan._checks:  # checks Soda could not evaluate have no outcome
+        if check.outcome is None and check.name not in evaluated:
+            result.checks.append(CheckResult(name=check.name, outcome="not_evaluated"))
+    if scan.has_error_logs():
+        errors = (scan.get_error_logs_text() or "soda reported errors").strip()
+        result.error = _explain(errors)[:2000]
+    return result
