@@ -97,7 +97,7 @@ func (m *Lakehouse) dependencies(lockFile, venv string) *dagger.Directory {
 
 // imageBase is the Python base with the non-root user both images run as;
 // it adds no compilers or build tools.
-func (m *Lakehouse) imageBase(id release.Identity) *dagger.Container {
+func (m *Lakehouse) imageBase() *dagger.Container {
 	ctr := dag.Container().
 		From(m.PythonImage).
 		WithExec([]string{"groupadd", "--system", "--gid", appUID, "dagster"}).
@@ -109,6 +109,12 @@ func (m *Lakehouse) imageBase(id release.Identity) *dagger.Container {
 		WithEnvVariable("PYTHONPATH", appDir).
 		WithEnvVariable("DAGSTER_HOME", dagsterHome).
 		WithWorkdir(appDir)
+	return ctr
+}
+
+// withLabels adds the release's OCI labels last: image config only, so a
+// new commit or the dirty flag never touches a cached layer.
+func withLabels(ctr *dagger.Container, id release.Identity) *dagger.Container {
 	for _, l := range id.Labels() {
 		ctr = ctr.WithLabel(l.Name, l.Value)
 	}
@@ -124,7 +130,7 @@ func (m *Lakehouse) withCode(ctr *dagger.Container) *dagger.Container {
 }
 
 func (m *Lakehouse) runtimeImage(id release.Identity) *dagger.Container {
-	ctr := m.imageBase(id).
+	ctr := m.imageBase().
 		WithDirectory(runtimeVenv, m.dependencies(runtimeLock, runtimeVenv)).
 		WithEnvVariable("PATH", runtimeVenv+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
 		WithFile(dagsterHome+"/dagster.yaml", m.Source.File("dagster/dagster.yaml"), dagger.ContainerWithFileOpts{Owner: appOwner}).
@@ -132,21 +138,21 @@ func (m *Lakehouse) runtimeImage(id release.Identity) *dagger.Container {
 		WithFile(appDir+"/pyproject.toml", m.Source.File("dagster/pyproject.toml"), dagger.ContainerWithFileOpts{Owner: appOwner})
 	// No HEALTHCHECK in the image: the three services need different
 	// probes, and Dagger would silently use a baked one for every service.
-	return m.withCode(ctr).
+	return withLabels(m.withCode(ctr).
 		WithUser(appOwner).
-		WithDefaultArgs(strings.Fields(codeServerCmd))
+		WithDefaultArgs(strings.Fields(codeServerCmd)), id)
 }
 
 func (m *Lakehouse) gateImage(id release.Identity) *dagger.Container {
-	ctr := m.imageBase(id).
+	ctr := m.imageBase().
 		WithDirectory(gateVenv, m.dependencies(gateLock, gateVenv)).
 		WithEnvVariable("PATH", gateVenv+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
 		// Soda v3 sends anonymous usage statistics by default; a gate must not.
 		WithNewFile(appHome+"/.soda/config.yml", "send_anonymous_usage_stats: false\n", dagger.ContainerWithNewFileOpts{Owner: appOwner})
-	return m.withCode(ctr).
+	return withLabels(m.withCode(ctr).
 		WithUser(appOwner).
 		WithEntrypoint([]string{"python", "-m", "lakehouse.quality.gate"}).
-		WithDefaultArgs([]string{"--help"})
+		WithDefaultArgs([]string{"--help"}), id)
 }
 
 // identity resolves the release identity: from git (commit, uncommitted

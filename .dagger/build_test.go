@@ -143,6 +143,9 @@ func TestAPythonEditRebuildsOnlyTheCodeLayer(t *testing.T) {
 		if strings.HasPrefix(s, "withDirectory(") && strings.Contains(s, runtimeVenv) {
 			assert.Less(t, i, codeStep, "dependencies come before the code")
 		}
+		if strings.HasPrefix(s, "withLabel(") {
+			assert.Greater(t, i, codeStep, "labels (commit, dirty flag) come last: they never invalidate a layer")
+		}
 	}
 }
 
