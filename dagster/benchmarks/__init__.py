@@ -1,0 +1,1 @@
+"""Benchmarks, not tests: run them with the Soda virtualenv (see gate_bench.py)."""

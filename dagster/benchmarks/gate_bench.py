@@ -1,0 +1,206 @@
+"""Benchmark: the quality gate's wall time and peak memory against table size.
+
+For each size it builds an ``event_stream`` table of that many rows (plus the small
+customer tables) in a local SQL catalog on local files, then runs, each in its own
+child process:
+
+- the gate, exactly as the pipeline does (``python -m lakehouse.quality.gate``), and
+- a bare DuckDB aggregate over the same Parquet data files computing what the
+  event_stream checks compute (null, invalid and duplicate counts, freshness).
+
+It prints the wall time, CPU time and peak RSS (``ru_maxrss`` of that child, from
+``wait4``) of both: medians of ``--repeat`` interleaved runs (CPU time is the steadier
+figure on a shared machine). Not a test: nothing is asserted beyond the gate passing
+and both counting every row. Run it with the Soda virtualenv from ``dagster/``::
+
+    .venv-soda/bin/python -m benchmarks.gate_bench            # 1e5, 1e6, 4e6 rows
+    .venv-soda/bin/python -m benchmarks.gate_bench --sizes 100000,400000 --access-level admin
+
+Goals (issue 11): peak RSS at 4e6 rows within 1.3x of the peak at 1e5; gate wall
+time within 1.5x of the bare DuckDB scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.lakegen import ENVIRONMENT, build_lake, data_files, env_values, write_env_file
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# What the event_stream checks compute, straight from the Parquet files.
+BARE_DUCKDB = """
+import json, sys, duckdb
+files = json.load(open(sys.argv[1]))
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+src = "read_parquet(?)"
+aggregate = con.execute(f'''
+    SELECT count(*), count(*) FILTER (WHERE event_id IS NULL),
+           count(*) FILTER (WHERE customer_id IS NULL), count(*) FILTER (WHERE event_ts IS NULL),
+           count(*) FILTER (WHERE event_type NOT IN
+               ('page_view', 'search', 'add_to_cart', 'login', 'purchase')),
+           count(*) FILTER (WHERE amount < 0), count(*) FILTER (WHERE user_email IS NULL),
+           max(ingested_at)
+    FROM {src}''', [files]).fetchone()
+duplicates = con.execute(f'''
+    SELECT count(*) FROM (SELECT event_id FROM {src} WHERE event_id IS NOT NULL
+                          GROUP BY event_id HAVING count(*) > 1)''', [files]).fetchone()
+print(json.dumps({"rows": aggregate[0], "duplicates": duplicates[0]}))
+"""
+
+
+@dataclass
+class Run:
+    seconds: float  # wall time, process start to exit
+    cpu_seconds: float  # user + system time of the child
+    peak_mb: float  # ru_maxrss of the child
+    stdout: str
+
+
+# Runs one command and prints its resource use: wait4() gives the rusage of that
+# child alone (RUSAGE_CHILDREN would be a running maximum over every child).
+WRAPPER = """
+import json, os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True)
+out = proc.stdout.read()
+_, status, usage = os.wait4(proc.pid, 0)
+code = os.waitstatus_to_exitcode(status)
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"peak_mb": usage.ru_maxrss / 1024, "cpu_s": cpu, "code": code, "stdout": out}))
+sys.exit(code)
+"""
+
+
+def run_child(python: str, args: list[str], *, cwd: Path, env: dict[str, str]) -> Run:
+    """Run ``python args`` to completion; its wall time, CPU time and peak RSS (MiB)."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [python, "-c", WRAPPER, python, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[:3]} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Run(seconds, result["cpu_s"], result["peak_mb"], result["stdout"])
+
+
+def child_env() -> dict[str, str]:
+    """The process environment without lakehouse variables, the project importable."""
+    prefixes = ("LAKEHOUSE_", "ICEBERG_", "S3_", "ALERT_", "AWS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env["PYTHONPATH"] = str(PROJECT_DIR)
+    return env
+
+
+def bench_size(rows: int, args: argparse.Namespace, work: Path) -> dict[str, float | int]:
+    """Build a lake of ``rows`` events; median wall and CPU, highest peak RSS of runs."""
+    root = work / f"rows-{rows}"
+    settings = build_lake(root, rows, args.rows_per_day, args.access_level)
+    project = root / "project"
+    write_env_file(project, env_values(root, args.access_level))
+    files = data_files(settings)
+    files_json = root / "files.json"
+    files_json.write_text(json.dumps(files))
+    env = child_env()
+    gate_args = ["-m", "lakehouse.quality.gate", "--env", ENVIRONMENT, "--project-dir"]
+    gate_args += [str(project), "--out", str(root / "gate.json"), *args.gate_arg]
+    bare_args = ["-c", BARE_DUCKDB, str(files_json)]
+    gates, bares = [], []
+    for _ in range(args.repeat):  # interleaved, so load on the machine hits both alike
+        gates.append(run_child(args.python, gate_args, cwd=root, env=env))
+        report = json.loads((root / "gate.json").read_text())
+        if report["outcome"] != "pass":
+            raise RuntimeError(f"the gate did not pass at {rows} rows: {report}")
+        counted = {t["name"]: t["row_count"] for t in report["tables"]}["event_stream"]
+        if counted != rows:
+            raise RuntimeError(f"the gate read {counted} events, not {rows}")
+        bares.append(run_child(args.python, bare_args, cwd=root, env=env))
+        if json.loads(bares[-1].stdout.splitlines()[-1])["rows"] != rows:
+            raise RuntimeError(f"bare DuckDB counted {bares[-1].stdout}, not {rows} rows")
+    return {
+        "rows": rows,
+        "files": len(files),
+        "parquet_mb": sum(os.path.getsize(f) for f in files) / 2**20,
+        "gate_s": statistics.median([r.seconds for r in gates]),
+        "gate_cpu_s": statistics.median([r.cpu_seconds for r in gates]),
+        "gate_mb": max(r.peak_mb for r in gates),
+        "duckdb_s": statistics.median([r.seconds for r in bares]),
+        "duckdb_cpu_s": statistics.median([r.cpu_seconds for r in bares]),
+        "duckdb_mb": max(r.peak_mb for r in bares),
+    }
+
+
+def render(results: list[dict[str, float | int]]) -> str:
+    first = results[0]["gate_mb"]
+    lines = [
+        "| rows | data files | Parquet MiB | gate wall s | gate CPU s | gate peak RSS MiB "
+        "| RSS vs smallest | bare DuckDB wall s | bare DuckDB CPU s | bare DuckDB peak RSS MiB "
+        "| gate / DuckDB wall |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['rows']:,} | {r['files']} | {r['parquet_mb']:.1f} | {r['gate_s']:.2f} "
+            f"| {r['gate_cpu_s']:.2f} | {r['gate_mb']:.0f} | {r['gate_mb'] / first:.2f}x "
+            f"| {r['duckdb_s']:.2f} | {r['duckdb_cpu_s']:.2f} | {r['duckdb_mb']:.0f} "
+            f"| {r['gate_s'] / r['duckdb_s']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.gate_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--sizes", default="100000,1000000,4000000", help="event rows, commas")
+    parser.add_argument(
+        "--rows-per-day",
+        type=int,
+        default=100_000,
+        help="events per daily append: the table grows by days, as the daily asset writes "
+        "it, so its data files keep one size (8 per day, one per customer bucket)",
+    )
+    parser.add_argument("--access-level", choices=("admin", "reader"), default="reader")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size (medians)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter with Soda")
+    parser.add_argument("--work-dir", type=Path, help="keep the tables here (default: temp)")
+    parser.add_argument(
+        "--gate-arg", action="append", default=[], help="extra gate argument (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
+        work = args.work_dir or Path(tmp)
+        results = []
+        for rows in sizes:
+            results.append(bench_size(rows, args, work))
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    load = os.getloadavg()[0]
+    print(
+        f"cpus: {os.cpu_count()}, access level: {args.access_level}, "
+        f"rows per day: {args.rows_per_day:,}, runs per size: {args.repeat}, "
+        f"load average at the end: {load:.1f}"
+    )
+    print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
