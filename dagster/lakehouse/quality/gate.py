@@ -86,12 +86,14 @@ class Options:
 def _scan(snapshot: Snapshot, name: str, path: Path, environment: str) -> TableResult:
     """Scan ``name``; when its checks run out of DuckDB's memory, again with twice as much
     (up to half of the machine's memory), so memory grows only where the checks need it."""
-    ceiling = max(memory_ceiling(), snapshot.memory_limit)
+    start = snapshot.memory_limit
+    ceiling = max(memory_ceiling(), start)
     raised = None
     while True:
         result = scan_table(snapshot.con, name, path, environment)
         out_of_memory = "Out of Memory" in (result.error or "")
         if not out_of_memory or snapshot.memory_limit * 2 > ceiling:
+            snapshot.limit_memory(start)  # the next table starts small again
             result.note = raised
             return result
         snapshot.limit_memory(snapshot.memory_limit * 2)

@@ -1,10 +1,10 @@
 """Which rows a gate reads per table: all of them, or only what was appended since the
 table's last passing snapshot.
 
-Standard library and pyiceberg only. The passing snapshots come from the gate's own
-record (``<project-dir>/.soda/<env>/gate-passing.json``, updated after every report
-for the tables whose outcome was ``pass``) or from a passing report the caller hands
-over (``--since-report``, e.g. the last report the pipeline kept). An incremental scan
+Standard library only (it is handed pyiceberg tables). The passing snapshots come from
+the gate's own record (``<project-dir>/.soda/<env>/gate-passing.json``, updated after
+every report for the tables whose outcome was ``pass``) or from a passing report the
+caller hands over (``--since-report``, e.g. the last report the pipeline kept). An incremental scan
 is only used when every snapshot after the base is an ``append``; anything else
 (overwrite, delete, replace, an expired or foreign base) is a full scan, with the
 reason in the markdown report.
@@ -17,9 +17,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse.quality.report import FULL, INCREMENTAL, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from pyiceberg.table import BaseScan, Table
 
 STATE_FILE = "gate-passing.json"
 STATE_VERSION = 1
@@ -115,7 +118,7 @@ def record_passing(path: Path, report: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def plan_scan(table: Any, base: str | None, incremental: bool) -> ScanPlan:
+def plan_scan(table: Table, base: str | None, incremental: bool) -> ScanPlan:
     """Full, or incremental after ``base`` when only appends happened since."""
     current = table.current_snapshot()
     current_id = current.snapshot_id if current else None
@@ -153,7 +156,7 @@ def plan_scan(table: Any, base: str | None, incremental: bool) -> ScanPlan:
             return full(f"snapshot {parent} after the passing snapshot {base} has expired")
 
 
-def scan_for(table: Any, plan: ScanPlan) -> Any:
+def scan_for(table: Table, plan: ScanPlan) -> BaseScan:
     """The pyiceberg scan of ``plan``, pinned to the snapshot the report names."""
     if plan.mode == INCREMENTAL:
         return table.incremental_append_scan(

@@ -9,13 +9,16 @@ masked and deletes applied (stream.py), and exposed to Soda as a DuckDB view
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lakehouse.config import Settings
 from lakehouse.quality.incremental import ScanPlan, plan_scan, scan_for
 from lakehouse.quality.report import FULL
 from lakehouse.quality.snapshot import Snapshot
-from lakehouse.quality.stream import copy_scan, plan
+from lakehouse.quality.stream import Copy, copy_scan, plan
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
 
 
 @dataclass
@@ -30,7 +33,9 @@ class TableState:
     error: str | None = None
 
 
-def _copy(table: Any, name: str, masked: tuple[str, ...], scan_plan: ScanPlan, snap: Snapshot):
+def _copy(
+    table: Table, name: str, masked: tuple[str, ...], scan_plan: ScanPlan, snap: Snapshot
+) -> Copy:
     scan = scan_for(table, scan_plan)
     copied = copy_scan(scan, plan(scan), snap.parquet_path(name), masked)
     snap.add_view(name)

@@ -74,26 +74,30 @@ class Snapshot:
 
         self.final = final
         self.token = secrets.token_hex(6)
+        self._open = False
         if final == MEMORY:
             self.path = MEMORY
             self.root: Path | None = None
             self.data = Path(tempfile.mkdtemp(prefix="lakehouse-gate-"))
-            self.con = duckdb.connect(MEMORY)
         else:
             target = Path(final)
             target.parent.mkdir(parents=True, exist_ok=True)
             self.path = str(target.with_name(f".{target.name}.{os.getpid()}.{self.token}.tmp"))
-            # The DuckDB file first: its name marks the data directory as in use.
-            self.con = duckdb.connect(self.path)
             self.root = target.with_name(target.name + ".data")
             self.data = self.root / self.token
-            self.data.mkdir(parents=True)
-        self._open = True
-        self.con.execute("SET enable_progress_bar = false")
-        self.con.execute(f"SET temp_directory = {_sql_string(str(self.data / 'spill'))}")
-        (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone()
-        self.memory_limit = 0
-        self.limit_memory(memory_limit or max(MIN_MEMORY_LIMIT, PER_THREAD_LIMIT * threads))
+        try:
+            # The DuckDB file first: its name marks the data directory as in use.
+            self.con = duckdb.connect(self.path)
+            self._open = True
+            self.data.mkdir(parents=True, exist_ok=True)
+            self.con.execute("SET enable_progress_bar = false")
+            self.con.execute(f"SET temp_directory = {_sql_string(str(self.data / 'spill'))}")
+            (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone()
+            self.memory_limit = 0
+            self.limit_memory(memory_limit or max(MIN_MEMORY_LIMIT, PER_THREAD_LIMIT * threads))
+        except BaseException:
+            self.discard()
+            raise
 
     def limit_memory(self, limit: int) -> None:
         """Let DuckDB use ``limit`` bytes; more work spills to ``spill/``."""

@@ -22,12 +22,15 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lakehouse.catalog import mask_pii
+
+if TYPE_CHECKING:
+    from pyiceberg.table import BaseScan, FileScanTask
 
 # At most this many rows per Parquet row group of the copy; each batch pyiceberg
 # reads (at most one data file's rows) is written as it comes, never accumulated.
@@ -54,7 +57,7 @@ class Copy:
     files_with_deletes: int
 
 
-def target_schema(scan: Any, masked: tuple[str, ...]) -> pa.Schema:
+def target_schema(scan: BaseScan, masked: tuple[str, ...]) -> pa.Schema:
     """The copy's schema: the scan's projection, masked columns as strings.
 
     Every field is nullable: the copy must hold what the table holds, so that a
@@ -69,7 +72,7 @@ def target_schema(scan: Any, masked: tuple[str, ...]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def plan(scan: Any) -> list[Any]:
+def plan(scan: BaseScan) -> list[FileScanTask]:
     """The scan's file tasks; :class:`DeletesNotSupported` for equality deletes."""
     try:
         return list(scan.plan_files())
@@ -83,7 +86,7 @@ def plan(scan: Any) -> list[Any]:
         raise
 
 
-def _batches(scan: Any, tasks: Iterable[Any]) -> Iterator[pa.RecordBatch]:
+def _batches(scan: BaseScan, tasks: Iterable[FileScanTask]) -> Iterator[pa.RecordBatch]:
     """The scan's batches, one data file at a time, the next one read ahead."""
     from pyiceberg.io.pyarrow import ArrowScan
 
@@ -91,7 +94,7 @@ def _batches(scan: Any, tasks: Iterable[Any]) -> Iterator[pa.RecordBatch]:
         scan.table_metadata, scan.io, scan.projection(), scan.row_filter, scan.case_sensitive
     )
 
-    def read(task: Any) -> list[pa.RecordBatch]:
+    def read(task: FileScanTask) -> list[pa.RecordBatch]:
         # One task: its data file with its positional deletes applied.
         return list(reader.to_record_batches([task]))
 
@@ -132,7 +135,9 @@ def masked_batches(
             yield _conform(part, schema)
 
 
-def copy_scan(scan: Any, tasks: list[Any], path: Path, masked: tuple[str, ...]) -> Copy:
+def copy_scan(
+    scan: BaseScan, tasks: list[FileScanTask], path: Path, masked: tuple[str, ...]
+) -> Copy:
     """Write the rows of ``tasks`` (planned from ``scan``) to the Parquet file ``path``."""
     schema = target_schema(scan, masked)
     rows = 0
