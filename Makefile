@@ -16,7 +16,7 @@ unexport TF_CLI_CONFIG_FILE
 endif
 endif
 
-.PHONY: test test-go test-module test-python lint lint-go lint-terraform lint-workflows host-postgres bench
+.PHONY: test test-go test-module test-python lint lint-go lint-terraform lint-workflows host-postgres bench bench-gate
 
 # On CI a missing host tool fails the Go host tests instead of skipping them.
 export LAKEHOUSE_REQUIRE_HOST_TOOLS := $(if $(CI),1,)
@@ -81,3 +81,8 @@ test-python:
 # over their critical path under a fake engine with a fixed latency per call.
 bench:
 	$(GO) run ./tools/modharness test -count=1 -run '^$$' -bench Orchestration -benchtime 3x
+
+# Opt-in: the quality gate's wall time and peak memory against table size,
+# next to a bare DuckDB scan (needs dagster/.venv-soda from make test-python).
+bench-gate:
+	cd dagster && .venv-soda/bin/python -m benchmarks.gate_bench $(BENCH_ARGS)

@@ -110,7 +110,7 @@ func (r *Report) Allows(want Expectation) error {
 		}
 	}
 	if len(noChecks) > 0 {
-		return refuse(NoChecks, "no check was evaluated on %s: a gate that checked nothing proves nothing (see the table's error in the report)", strings.Join(noChecks, ", "))
+		return refuse(NoChecks, "no check was evaluated on %s: a gate that checked nothing proves nothing (%s)", strings.Join(noChecks, ", "), r.firstProblem())
 	}
 	switch r.Outcome {
 	case Error:

@@ -193,3 +193,17 @@ func FuzzDecideNeverPassesWhatIsNotAValidPassingReport(f *testing.F) {
 		require.NoError(t, json.Unmarshal(raw, &generic), "an accepted report is a JSON object")
 	})
 }
+
+func TestScanModeAndBaseSnapshotAgree(t *testing.T) {
+	r := passing()
+	firstTable(r)["base_snapshot_id"] = "12"
+	_, err := Decide(render(t, r), expect())
+	require.Error(t, err)
+	assert.Equal(t, Malformed, KindOf(err))
+	assert.Contains(t, err.Error(), "full scans none")
+
+	r = passing()
+	firstTable(r)["mode"], firstTable(r)["base_snapshot_id"] = "incremental", "12"
+	_, err = Decide(render(t, r), expect())
+	require.ErrorContains(t, err, "read incrementally but the report's mode is full")
+}

@@ -176,6 +176,12 @@ func (r *Report) consistent() error {
 		if t.Mode != "full" && t.Mode != "incremental" {
 			return bad("table %s: mode %q", t.Name, t.Mode)
 		}
+		if (t.Mode == "full") != (t.BaseSnapshotID == nil) {
+			return bad("table %s: mode %s with base_snapshot_id %v (incremental scans name their base, full scans none)", t.Name, t.Mode, t.BaseSnapshotID)
+		}
+		if t.Mode == "incremental" && r.Mode != "incremental" {
+			return bad("table %s was read incrementally but the report's mode is %s", t.Name, r.Mode)
+		}
 		if t.SnapshotID != nil && !snapshotID.MatchString(*t.SnapshotID) {
 			return bad("table %s: snapshot_id %q is not an Iceberg snapshot id", t.Name, *t.SnapshotID)
 		}
