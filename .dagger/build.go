@@ -103,6 +103,9 @@ func (m *Lakehouse) imageBase() *dagger.Container {
 		WithExec([]string{"groupadd", "--system", "--gid", appUID, "dagster"}).
 		WithExec([]string{"useradd", "--system", "--uid", appUID, "--gid", "dagster", "--home-dir", appHome, "--no-create-home", "dagster"}).
 		WithDirectory(dagsterHome+"/storage", dag.Directory(), dagger.ContainerWithDirectoryOpts{Owner: appOwner}).
+		// The project directory is the user's: the gate keeps its snapshot in
+		// <project>/.soda (found on a real engine: root-owned, the gate crashed).
+		WithDirectory(appDir, dag.Directory(), dagger.ContainerWithDirectoryOpts{Owner: appOwner}).
 		WithEnvVariable("HOME", appHome).
 		WithEnvVariable("PYTHONDONTWRITEBYTECODE", "1").
 		WithEnvVariable("PYTHONUNBUFFERED", "1").

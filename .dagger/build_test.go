@@ -107,6 +107,11 @@ func TestGateImageRunsTheGateWithSodaInItsOwnInterpreter(t *testing.T) {
 	assert.Equal(t, []string{"python", "-m", "lakehouse.quality.gate"}, strs(entry[0].Args["args"]))
 	assert.Equal(t, "send_anonymous_usage_stats: false\n", img.NewFiles()[appHome+"/.soda/config.yml"])
 	assert.Equal(t, "10001:10001", img.Steps("withUser")[0].Args["name"])
+	owned := map[string]string{}
+	for _, s := range img.Steps("withDirectory") {
+		owned[str(s.Args["path"])] = str(s.Args["owner"])
+	}
+	assert.Equal(t, appOwner, owned[appDir], "the gate writes its snapshot under the project directory")
 }
 
 // Editing one Python file rebuilds only the code layer: the dependency
