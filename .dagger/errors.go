@@ -43,9 +43,11 @@ func surface(err error) error {
 		if cmd := strings.Join(exec.Cmd, " "); cmd != "" && !strings.Contains(msg, cmd) {
 			msg += "\nfailed command: " + redact.Text(cmd)
 		}
-		out := exec.Stderr
-		if out == "" {
-			out = exec.Stdout
+		out := strings.TrimSpace(exec.Stderr)
+		// Tools that report on stdout (go test's FAIL lines) and end with a
+		// one-line stderr ("exit status 1"): show both.
+		if strings.Count(out, "\n") < 4 && strings.TrimSpace(exec.Stdout) != "" {
+			out = strings.TrimSpace(exec.Stdout) + "\n" + out
 		}
 		if tail := redact.Tail(out, tailLines, tailBytes); tail != "" {
 			msg += "\n" + tail

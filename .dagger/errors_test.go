@@ -181,3 +181,16 @@ func TestPlanSummaryShowsTerraformsWarnings(t *testing.T) {
 	assert.Contains(t, p.Summary, `variable named "log_retension_days"`)
 	assert.NotContains(t, p.Summary, "Saved the plan")
 }
+
+// go test reports failures on stdout and ends with "exit status 1" on
+// stderr: the failing tests reach the user.
+func TestATestFailureShowsTheFailingTestsFromStdout(t *testing.T) {
+	m, eng := newModule(t)
+	eng.FailExec(1, "--- FAIL: TestX (0.00s)\n    x_test.go:3: boom\nFAIL\tdagger/lakehouse\t0.1s", "modharness: go test of the module: exit status 1", "go", "run", "./tools/modharness")
+	err := m.Test(t.Context())
+	require.Error(t, err)
+	msg := cliMessage(err)
+	assert.Contains(t, msg, "module harness: ")
+	assert.Contains(t, msg, "--- FAIL: TestX")
+	assert.Contains(t, msg, "modharness: go test of the module: exit status 1")
+}
