@@ -87,7 +87,7 @@ func TestBuildMakesANonRootRuntimeImageFromThePinnedPythonWithoutBuildTools(t *t
 	require.NotEmpty(t, defaults)
 	assert.Equal(t, strings.Fields(codeServerCmd), strs(defaults[len(defaults)-1].Args["args"]))
 
-	deps := eng.Resolve(str(img.Steps("withDirectory")[1].Args["source"]))
+	deps := eng.Resolve(dirSource(img, runtimeVenv))
 	assert.Equal(t, images.Defaults().Python, deps.From())
 	assert.Equal(t, []string{
 		"python -m venv /opt/venv",
@@ -121,7 +121,7 @@ func TestAPythonEditRebuildsOnlyTheCodeLayer(t *testing.T) {
 		m, eng := buildModule(t, code)
 		built(t, m, false)
 		img := image(t, eng)
-		venv := eng.Resolve(str(img.Steps("withDirectory")[1].Args["source"]))
+		venv := eng.Resolve(dirSource(img, runtimeVenv))
 		return img.ContentAddressed(), venv.ContentAddressed()
 	}
 	a, depsA := keys("def asset():\n    return 1\n")
@@ -294,4 +294,14 @@ func mustTime(t testing.TB, s string) time.Time {
 	v, err := time.Parse(time.RFC3339, s)
 	require.NoError(t, err)
 	return v
+}
+
+// dirSource is the ID of what withDirectory copied to path in the chain.
+func dirSource(c enginetest.Chain, path string) string {
+	for _, s := range c.Steps("withDirectory") {
+		if str(s.Args["path"]) == path {
+			return str(s.Args["source"])
+		}
+	}
+	return ""
 }
