@@ -92,7 +92,7 @@ func BenchmarkCiOrchestration(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m := setup()
 		wall := timed(func() {
-			_, err := m.Ci(context.Background(), env, false, false, nil, git())
+			_, err := m.Ci(context.Background(), env, false, false, nil, nil, git())
 			require.NoError(b, err)
 		})
 		m = setup()
@@ -105,12 +105,12 @@ func BenchmarkCiOrchestration(b *testing.B) {
 		var rel release.Record
 		publish := timed(func() {
 			var err error
-			rel, err = m.publishLocal(context.Background(), nil, git())
+			rel, err = m.publishLocal(context.Background(), m.ciRegistry(nil), git())
 			require.NoError(b, err)
 		})
 		m = setup()
 		releasePath := timed(func() {
-			_, err := m.Ci(context.Background(), env, true, false, nil, git())
+			_, err := m.Ci(context.Background(), env, true, false, nil, nil, git())
 			require.NoError(b, err)
 		})
 		_ = rel

@@ -69,13 +69,16 @@ func (m *Lakehouse) Ci(
 	// one from the registry image).
 	// +optional
 	publishTo *dagger.Service,
+	// Replace a stack service's image: NAME=REFERENCE (as stack does).
+	// +optional
+	serviceImage []string,
 	// The repository's git metadata (release identity; a dirty tree is
 	// allowed and flagged).
 	// +defaultPath="/"
 	// +optional
 	git *dagger.GitRepository,
 ) (string, error) {
-	r, err := m.CiResult(ctx, env, skipChecks, keep, publishTo, git)
+	r, err := m.CiResult(ctx, env, skipChecks, keep, publishTo, serviceImage, git)
 	if err != nil {
 		return "", err
 	}
@@ -103,6 +106,9 @@ func (m *Lakehouse) CiResult(
 	// A registry service to publish the release to.
 	// +optional
 	publishTo *dagger.Service,
+	// Replace a stack service's image: NAME=REFERENCE (as stack does).
+	// +optional
+	serviceImage []string,
 	// The repository's git metadata.
 	// +defaultPath="/"
 	// +optional
@@ -136,7 +142,7 @@ func (m *Lakehouse) CiResult(
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		m.ciRelease(ctx, rec, env, keep, publishTo, git)
+		m.ciRelease(ctx, rec, env, keep, publishTo, serviceImage, git)
 	}()
 	wg.Wait()
 	report := rec.Finish()
@@ -149,7 +155,17 @@ func (m *Lakehouse) CiResult(
 
 // ciRelease is ci's release path: build, publish, stack, materialize,
 // gate, local deploy. Each step runs only if the one before passed.
-func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env string, keep bool, publishTo *dagger.Service, git *dagger.GitRepository) {
+func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env string, keep bool, publishTo *dagger.Service, serviceImage []string, git *dagger.GitRepository) {
+	// One registry for the whole release path, kept up from publish to the
+	// last pull (a registry that keeps manifests in memory would forget them
+	// across a restart).
+	reg := m.ciRegistry(publishTo)
+	if publishTo == nil {
+		if started, err := reg.Start(ctx); err == nil {
+			reg = started
+			defer func() { _, _ = started.Stop(context.WithoutCancel(ctx)) }()
+		}
+	}
 	var (
 		rel     release.Record
 		stack   *Stack
@@ -169,7 +185,7 @@ func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env 
 		}
 	}
 	step("build and publish", "dagger call publish --address "+ciRegistryHost+"/lakehouse --allow-dirty", func(ctx context.Context) (string, error) {
-		r, err := m.publishLocal(ctx, publishTo, git)
+		r, err := m.publishLocal(ctx, reg, git)
 		if err != nil {
 			return "", err
 		}
@@ -178,11 +194,10 @@ func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env 
 		return "runtime " + shortDigest(rel.RuntimeImage) + ", gate " + shortDigest(rel.GateImage), nil
 	})
 	step("stack", "dagger call stack --env "+env+" services up", func(ctx context.Context) (string, error) {
-		reg := m.ciRegistry(publishTo)
 		s, err := m.Stack(ctx, env,
 			dag.Container().From(rel.RuntimeImage, dagger.ContainerFromOpts{RegistryService: reg}),
 			dag.Container().From(rel.GateImage, dagger.ContainerFromOpts{RegistryService: reg}),
-			nil, nil, nil)
+			nil, serviceImage, nil)
 		if err != nil {
 			return "", err
 		}
@@ -237,9 +252,10 @@ func (m *Lakehouse) ciRegistry(publishTo *dagger.Service) *dagger.Service {
 		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
 }
 
-// publishLocal builds both images and publishes them to the ci registry,
-// returning the release record (dirty trees allowed, and flagged).
-func (m *Lakehouse) publishLocal(ctx context.Context, publishTo *dagger.Service, git *dagger.GitRepository) (release.Record, error) {
+// publishLocal builds both images and publishes them to the registry
+// service reg, returning the release record (dirty trees allowed, and
+// flagged).
+func (m *Lakehouse) publishLocal(ctx context.Context, reg *dagger.Service, git *dagger.GitRepository) (release.Record, error) {
 	id, err := m.identity(ctx, git, "", "")
 	if err != nil {
 		return release.Record{}, err
@@ -248,7 +264,6 @@ func (m *Lakehouse) publishLocal(ctx context.Context, publishTo *dagger.Service,
 	if err != nil {
 		return release.Record{}, err
 	}
-	reg := m.ciRegistry(publishTo)
 	push := func(ctr *dagger.Container, ref string) (string, error) {
 		published, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{RegistryService: reg})
 		if err != nil {

@@ -254,26 +254,13 @@ func (m *Lakehouse) verifyDirect(ctx context.Context, rec *runreport.Recorder, t
 	env := t.Env()
 	var vars map[string]string
 	if err := rec.Run(ctx, "read outputs", "dagger call output --env "+env.Name(), func(ctx context.Context) (string, error) {
-		out, err := m.session(t).WithExec(t.OutputJSON()).Stdout(ctx)
-		if err != nil {
-			return "", plain(err)
-		}
-		vars, err = terraform.RuntimeEnv([]byte(out))
-		return fmt.Sprintf("%d runtime settings", len(vars)), err
+		var err error
+		vars, err = m.runtimeVars(ctx, t)
+		return fmt.Sprintf("%d runtime settings", len(vars)), plain(err)
 	}); err != nil {
 		return nil, err
 	}
-	runner := func(image string) *dagger.Container {
-		ctr := dag.Container().From(image)
-		if m.RegistryPassword != nil {
-			ctr = dag.Container().WithRegistryAuth(m.RegistryHost, m.RegistryUsername, m.RegistryPassword).From(image)
-		}
-		for _, k := range sortedKeys(vars) {
-			ctr = ctr.WithEnvVariable(k, vars[k])
-		}
-		return m.withCredentials(ctr, t.Cloud()).
-			WithFile(appDir+"/"+".env."+env.Name(), m.Source.File(env.EnvFile()), dagger.ContainerWithFileOpts{Owner: appOwner})
-	}
+	runner := func(image string) *dagger.Container { return m.envRunner(t, vars, image) }
 	if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
 		ctr := runner(rel.RuntimeImage).
 			WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
@@ -314,4 +301,71 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// envRunner is a container of image that runs against a deployed
+// environment from this runner: the environment's Terraform runtime
+// settings, its committed env file and its cloud credentials (secrets).
+func (m *Lakehouse) envRunner(t terraform.Target, vars map[string]string, image string) *dagger.Container {
+	env := t.Env()
+	ctr := dag.Container().From(image)
+	if m.RegistryPassword != nil {
+		ctr = dag.Container().WithRegistryAuth(m.RegistryHost, m.RegistryUsername, m.RegistryPassword).From(image)
+	}
+	for _, k := range sortedKeys(vars) {
+		ctr = ctr.WithEnvVariable(k, vars[k])
+	}
+	return m.withCredentials(ctr, t.Cloud()).
+		WithFile(appDir+"/.env."+env.Name(), m.Source.File(env.EnvFile()), dagger.ContainerWithFileOpts{Owner: appOwner})
+}
+
+// runtimeVars reads the environment's runtime settings from its outputs.
+func (m *Lakehouse) runtimeVars(ctx context.Context, t terraform.Target) (map[string]string, error) {
+	out, err := m.session(t).WithExec(t.OutputJSON()).Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return terraform.RuntimeEnv([]byte(out))
+}
+
+// Quality runs the quality gate of a release against a deployed
+// environment's catalog and returns its report (outcome, json, markdown,
+// require-pass under the environment's policy). With --direct the gate runs
+// from this runner, which must reach the catalog; running it inside the
+// environment (the gate task Terraform defines) is not built yet. For a
+// local stack use `stack --env E quality`.
+// +cache="never"
+func (m *Lakehouse) Quality(
+	ctx context.Context,
+	// The environment.
+	env string,
+	// The release whose gate image runs and which the report judges.
+	releaseRecord *dagger.File,
+	// The cloud whose Terraform root to use: aws or gcp.
+	// +default="aws"
+	cloudProvider string,
+	// Run the gate from this runner (the catalog must be reachable).
+	// +optional
+	direct bool,
+) (_ *GateReport, rerr error) {
+	defer surfaceTo(&rerr)
+	t, err := m.target(ctx, env, cloudProvider)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return nil, fmt.Errorf("quality %s: %w", t, err)
+	}
+	if !direct {
+		return nil, fmt.Errorf("quality %s: running the gate inside the environment (its gate task) is not built yet: pass --direct when this runner reaches the catalog, or use `stack --env %s quality` for a local stack", t, env)
+	}
+	rel, err := gateRelease(ctx, releaseRecord)
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: %w", t, err)
+	}
+	vars, err := m.runtimeVars(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: %w", t, err)
+	}
+	return runGate(ctx, m.envRunner(t, vars, rel.GateImage), env, rel, t.Env().Promotion().WarningsBlock)
 }

@@ -83,6 +83,9 @@ type NamedSecret struct {
 // env file (dagster/.env.<env>: COMPOSE_FILE, COMPOSE_PROFILES, ports), with
 // the Dagster services on the image from build. Start it with
 // `dagger call stack --env dev services up`.
+// Cached per session only: the Stack carries containers that exist only in
+// the session that made them (a real engine refused them in the next one).
+// +cache="session"
 func (m *Lakehouse) Stack(
 	ctx context.Context,
 	// The environment: dagster/.env.<env> and its compose files.
