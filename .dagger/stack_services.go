@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"dagger/lakehouse/internal/dagger"
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/compose"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/redact"
 )
 
 // stackBuilder turns specs into Dagger services. Compose puts every service
@@ -268,8 +270,45 @@ func (b *stackBuilder) startAll(ctx context.Context) error {
 			return err
 		}
 		if _, err := svc.Start(ctx); err != nil {
-			return fmt.Errorf("stack %s: service %s did not start or never turned healthy: %w", b.stack.Env, spec.Name, err)
+			msg := fmt.Sprintf("stack %s: service %s did not start or never turned healthy: %s", b.stack.Env, spec.Name, errText(surface(err)))
+			if logs := b.lastLogs(ctx, spec); logs != "" {
+				msg += "\nits last log lines:\n" + logs
+			}
+			return errors.New(msg)
 		}
 	}
 	return nil
+}
+
+// lastLogs runs the service's process again for a few seconds and returns
+// the end of what it printed: why a service never turned healthy is in its
+// own output, which the engine does not return with the error. Best effort
+// ("" when the image has no shell or timeout).
+func (b *stackBuilder) lastLogs(ctx context.Context, spec compose.Service) string {
+	run := spec
+	run.Healthcheck = nil
+	ctr, err := b.container(run)
+	if err != nil {
+		return ""
+	}
+	opts := serviceArgs(spec)
+	argv := opts.Args
+	if opts.UseEntrypoint {
+		entrypoint, _ := ctr.Entrypoint(ctx)
+		if len(argv) == 0 {
+			argv, _ = ctr.DefaultArgs(ctx)
+		}
+		argv = append(entrypoint, argv...)
+	}
+	if len(argv) == 0 {
+		return ""
+	}
+	out, err := ctr.
+		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
+		WithExec(append([]string{"sh", "-c", `timeout 20 "$@" 2>&1 | tail -n 40`, "sh"}, argv...), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny}).
+		Stdout(ctx)
+	if err != nil {
+		return ""
+	}
+	return redact.Tail(out, tailLines, tailBytes)
 }

@@ -219,3 +219,26 @@ func TestServiceImagesAreMirroredOrOverridden(t *testing.T) {
 	_, err = mirrored.Stack(t.Context(), localEnv(t), dag.Container().From("x:1"), dag.Container().From("g:1"), nil, []string{"minio=minio:latest"}, nil)
 	require.Error(t, err)
 }
+
+// A service that never turns healthy fails services with its name, the
+// engine's reason and the end of the service's own output.
+func TestAServiceThatNeverTurnsHealthyNamesItselfAndShowsItsLastLogLines(t *testing.T) {
+	s, eng, err := stackEngine(t, repoRoot(t), localEnv(t), false)
+	require.NoError(t, err)
+	eng.FailField("start", "health check errored: exit code: 1", func(c enginetest.Chain) bool {
+		return strings.Contains(c.String(), "pg_isready")
+	})
+	eng.Answer("entrypoint", []any{"docker-entrypoint.sh"})
+	eng.Answer("defaultArgs", []any{"postgres"})
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		if last := c.LastExec(); len(last) > 4 && strings.Contains(last[2], "timeout 20") && last[4] == "docker-entrypoint.sh" {
+			return "FATAL:  data directory \"/var/lib/postgresql/data\" has invalid permissions\n", true
+		}
+		return nil, false
+	})
+	_, err = s.Services(t.Context())
+	require.Error(t, err)
+	msg := cliMessage(err)
+	assert.Contains(t, msg, "service postgres did not start or never turned healthy: health check errored")
+	assert.Contains(t, msg, "its last log lines:\nFATAL:  data directory")
+}

@@ -33,8 +33,10 @@ type Engine struct {
 	answers   map[string]any
 	funcs     map[string][]func(Chain) (any, bool)
 	failures  []execFailure
-	latency   time.Duration
-	nextID    int
+	// fieldFailures fail queries by their leaf field.
+	fieldFailures []fieldFailure
+	latency       time.Duration
+	nextID        int
 	// errs collects the errors of the request being answered.
 	errs []gqlError
 }
@@ -162,6 +164,13 @@ func (e *Engine) answer(sel ast.Selection, prefix []Step, dst map[string]any) {
 // get a fresh ID remembered with the chain that produced it.
 func (e *Engine) leaf(chain []Step) any {
 	field := chain[len(chain)-1].Field
+	if gerr := e.fieldOutcome(e.expand(chain)); gerr != nil {
+		for _, s := range chain {
+			gerr.Path = append(gerr.Path, s.Field)
+		}
+		e.errs = append(e.errs, *gerr)
+		return nil
+	}
 	if v, ok, gerr := e.execOutcome(e.expand(chain)); gerr != nil {
 		for _, s := range chain {
 			gerr.Path = append(gerr.Path, s.Field)

@@ -32,6 +32,31 @@ func (e *Engine) FailExec(exitCode int, stdout, stderr string, prefix ...string)
 	e.failures = append(e.failures, execFailure{prefix: prefix, exitCode: exitCode, stdout: stdout, stderr: stderr})
 }
 
+// FailField makes every query whose leaf is field and whose chain matches
+// fail with message, as an engine error that is not an exec's (e.g. a
+// service that never turns healthy: FailField("start", …)).
+func (e *Engine) FailField(field, message string, match func(Chain) bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.fieldFailures = append(e.fieldFailures, fieldFailure{field: field, message: message, match: match})
+}
+
+type fieldFailure struct {
+	field, message string
+	match          func(Chain) bool
+}
+
+// fieldOutcome is the error configured for chain's leaf, if any. Callers
+// hold e.mu.
+func (e *Engine) fieldOutcome(chain Chain) *gqlError {
+	for _, f := range e.fieldFailures {
+		if chain.Leaf() == f.field && (f.match == nil || f.match(chain)) {
+			return &gqlError{Message: f.message}
+		}
+	}
+	return nil
+}
+
 // failureFor returns the failure configured for argv, if any. Callers hold e.mu.
 func (e *Engine) failureFor(argv []string) (execFailure, bool) {
 	for i := len(e.failures) - 1; i >= 0; i-- {
