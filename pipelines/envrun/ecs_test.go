@@ -37,7 +37,11 @@ func TestJudgeService(t *testing.T) {
 			ServiceSettling, "2 deployments"},
 		"tasks missing": {service(deployment("PRIMARY", webDef, types.DeploymentRolloutStateCompleted, 0, 1)), ServiceSettling, "0/1 tasks"},
 		"rolled back":   {service(deployment("PRIMARY", oldDef, types.DeploymentRolloutStateInProgress, 0, 1)), ServiceFailed, "rolled the deployment back"},
-		"failed":        {service(func() types.Deployment { d := deployment("PRIMARY", webDef, types.DeploymentRolloutStateFailed, 0, 1); d.RolloutStateReason = aws.String("circuit breaker tripped"); return d }()), ServiceFailed, "circuit breaker tripped"},
+		"failed": {service(func() types.Deployment {
+			d := deployment("PRIMARY", webDef, types.DeploymentRolloutStateFailed, 0, 1)
+			d.RolloutStateReason = aws.String("circuit breaker tripped")
+			return d
+		}()), ServiceFailed, "circuit breaker tripped"},
 		"draining service": {func() types.Service { s := service(); s.Status = aws.String("DRAINING"); return s }(), ServiceFailed, "is DRAINING"},
 		"no deployment":    {service(), ServiceSettling, "no primary deployment"},
 	}
@@ -115,9 +119,13 @@ func TestRunTaskEndings(t *testing.T) {
 		failure   string // "" = clean exit
 		logs      bool
 	}{
-		"exit 0":    {[]types.Task{running(), stoppedTask("run", &zero, "")}, "", false},
-		"exit 1":    {[]types.Task{running(), stoppedTask("run", &one, "")}, "exited with 1", true},
-		"never ran": {[]types.Task{func() types.Task { t := stoppedTask("run", nil, "CannotPullContainerError: pull access denied"); t.StopCode = types.TaskStopCodeTaskFailedToStart; return t }()}, "stopped before its container ran: TaskFailedToStart: CannotPullContainerError", true},
+		"exit 0": {[]types.Task{running(), stoppedTask("run", &zero, "")}, "", false},
+		"exit 1": {[]types.Task{running(), stoppedTask("run", &one, "")}, "exited with 1", true},
+		"never ran": {[]types.Task{func() types.Task {
+			t := stoppedTask("run", nil, "CannotPullContainerError: pull access denied")
+			t.StopCode = types.TaskStopCodeTaskFailedToStart
+			return t
+		}()}, "stopped before its container ran: TaskFailedToStart: CannotPullContainerError", true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

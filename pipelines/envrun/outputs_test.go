@@ -86,7 +86,7 @@ func TestParseOutputsRefusesWhatItCannotStart(t *testing.T) {
 		edit func(map[string]any)
 		want string
 	}{
-		"not json": {nil, "not the JSON"},
+		"not json":       {nil, "not the JSON"},
 		"missing output": {func(v map[string]any) { delete(v, "smoke_run") }, "have no smoke_run"},
 		"cloud run job": {func(v map[string]any) {
 			v["quality_gate"] = map[string]any{"launcher": "cloud-run-job", "job": "gate", "project": "p", "region": "r", "run_id_variable": "GATE_RUN_ID", "report_uri": "gs://b/quality"}
