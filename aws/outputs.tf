@@ -89,7 +89,7 @@ output "dagster_env" {
 }
 
 output "quality_gate" {
-  description = "How to start the one-off quality-gate task (null without gate_image): aws ecs run-task --cluster <cluster> --task-definition <task_definition> --launch-type FARGATE --network-configuration subnets/security_groups, overriding container <container>'s environment with GATE_RUN_ID=<id>; the report is then <report_uri>/<id>/gate.json."
+  description = "How to start the one-off quality-gate task (null without gate_image): aws ecs run-task --cluster <cluster> --task-definition <task_definition> --launch-type FARGATE --network-configuration subnets/security_groups, overriding container <container>'s environment with GATE_RUN_ID=<id> and its command with <command> plus the gate's arguments; the report is then <report_uri>/<id>/gate.json."
   value = local.gate ? {
     launcher         = "ecs"
     cluster          = aws_ecs_cluster.catalog.arn
@@ -98,7 +98,36 @@ output "quality_gate" {
     subnets          = aws_subnet.private[*].id
     security_groups  = [aws_security_group.gate[0].id]
     assign_public_ip = false
+    command          = [] # the gate's arguments follow the entrypoint (dagster/deploy/gate.sh)
     run_id_variable  = "GATE_RUN_ID"
     report_uri       = local.gate_report_uri
+  } : null
+}
+
+output "dagster_services" {
+  description = "The long-running Dagster services and the task definition this apply gave each (null without Dagster): the pipeline waits until each service's primary deployment runs exactly that revision, completed, before it verifies a release."
+  value = local.dagster ? {
+    launcher = "ecs"
+    cluster  = aws_ecs_cluster.catalog.arn
+    services = {
+      for role, svc in aws_ecs_service.dagster : role => {
+        name            = svc.name
+        task_definition = aws_ecs_task_definition.dagster[role].arn
+      }
+    }
+  } : null
+}
+
+output "smoke_run" {
+  description = "How to start the one-off smoke materialization of the deployed release (null without Dagster): the run task definition (the release's image, the writer role, DAGSTER_HOME on the deployment's instance, so the runs show in the UI) with its command replaced by <command>."
+  value = local.dagster ? {
+    launcher         = "ecs"
+    cluster          = aws_ecs_cluster.catalog.arn
+    task_definition  = aws_ecs_task_definition.dagster_run[0].arn
+    container        = local.dagster_containers["run"].name
+    subnets          = aws_subnet.private[*].id
+    security_groups  = [aws_security_group.dagster_tasks[0].id]
+    assign_public_ip = false
+    command          = ["python", "-m", "lakehouse.smoke"]
   } : null
 }

@@ -98,3 +98,22 @@ output "quality_gate" {
     report_uri      = local.gate_report_uri
   } : null
 }
+
+output "dagster_services" {
+  description = "The long-running Dagster services (Cloud Run) and the revision each serves (null without Dagster); shared shape with aws/ where it can be. The pipeline's in-environment verification starts ECS tasks only: GCP releases are verified with --direct."
+  value = local.dagster ? {
+    launcher = "cloud-run"
+    project  = var.gcp_project_id
+    region   = var.gcp_region
+    services = {
+      code_server = { name = google_cloud_run_v2_service.dagster_code[0].name, revision = google_cloud_run_v2_service.dagster_code[0].latest_ready_revision }
+      daemon      = { name = google_cloud_run_v2_service.dagster_daemon[0].name, revision = google_cloud_run_v2_service.dagster_daemon[0].latest_ready_revision }
+      webserver   = { name = google_cloud_run_v2_service.dagster_webserver[0].name, revision = google_cloud_run_v2_service.dagster_webserver[0].latest_ready_revision }
+    }
+  } : null
+}
+
+output "smoke_run" {
+  description = "The one-off smoke materialization task: not defined on GCP yet (always null), so a GCP release's smoke run goes through --direct; aws/ defines it."
+  value       = null
+}

@@ -252,6 +252,16 @@ run "dagster" {
     condition     = length(aws_ecs_task_definition.gate) == 1 && aws_ecs_task_definition.gate[0].cpu == tostring(var.dagster_run_cpu_units) && local.gate_container.image == var.gate_image && output.quality_gate.container == "gate" && startswith(output.quality_gate.report_uri, "s3://${var.project_name}-${var.environment}-lakehouse/quality")
     error_message = "the gate task must run var.gate_image and report to the environment's bucket under quality/"
   }
+
+  assert {
+    condition     = !var.enable_dagster || (output.smoke_run.container == "run" && output.smoke_run.command == ["python", "-m", "lakehouse.smoke"] && output.smoke_run.assign_public_ip == false)
+    error_message = "the smoke task must replace the run container's command with the smoke module, in private subnets"
+  }
+
+  assert {
+    condition     = !var.enable_dagster || toset(keys(output.dagster_services.services)) == toset(keys(aws_ecs_service.dagster))
+    error_message = "dagster_services must list every Dagster ECS service, so the pipeline waits for each"
+  }
 }
 
 run "without_dagster" {
@@ -277,7 +287,7 @@ run "without_dagster" {
   }
 
   assert {
-    condition     = output.dagster_image == null && output.dagster_webserver_url == null && output.dagster_storage_secret == null && output.quality_gate == null
+    condition     = output.dagster_image == null && output.dagster_webserver_url == null && output.dagster_storage_secret == null && output.quality_gate == null && output.smoke_run == null && output.dagster_services == null
     error_message = "without Dagster the runtime outputs are null"
   }
 

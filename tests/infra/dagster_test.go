@@ -30,7 +30,7 @@ var (
 		"dagster_run_cpu_units", "dagster_run_memory_mib",
 		"aws_dagster_allowed_cidrs", "aws_dagster_db_instance_class", "aws_dagster_db_multi_az",
 	}
-	dagsterOutputs = []string{"dagster_image", "gate_image", "dagster_webserver_url", "dagster_storage_secret", "dagster_env", "quality_gate"}
+	dagsterOutputs = []string{"dagster_image", "gate_image", "dagster_webserver_url", "dagster_storage_secret", "dagster_env", "quality_gate", "dagster_services", "smoke_run"}
 )
 
 func TestDagsterRuntimeIsInTheSharedContract(t *testing.T) {
