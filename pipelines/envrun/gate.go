@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,14 +44,22 @@ type GateRun struct {
 	Timeout   time.Duration
 }
 
+// Report is what a gate run left in the environment's bucket.
+type Report struct {
+	// JSON is gate.json, the schema'd report.
+	JSON []byte
+	// Markdown is gate.md; nil when the gate wrote none.
+	Markdown []byte
+}
+
 // RunGate starts the gate task with its run id, awaits it and returns the
-// report it wrote to <report_uri>/<run id>/gate.json. The gate's verdict is
+// report it wrote to <report_uri>/<run id>/gate.json (and gate.md). The gate's verdict is
 // the report's, judged by the caller's policy; its exit code (1 fail,
 // 2 warn, 3 error) is only a cross-check. No report is an error that carries
 // the task's own reason and log.
-func (r *Runner) RunGate(ctx context.Context, objects Objects, g GateRun) ([]byte, Result, error) {
+func (r *Runner) RunGate(ctx context.Context, objects Objects, g GateRun) (Report, Result, error) {
 	if err := ValidRunID(g.RunID); err != nil {
-		return nil, Result{}, err
+		return Report{}, Result{}, err
 	}
 	res, err := r.RunTask(ctx, Run{
 		Name:      "quality gate",
@@ -61,7 +70,7 @@ func (r *Runner) RunGate(ctx context.Context, objects Objects, g GateRun) ([]byt
 		Timeout:   g.Timeout,
 	})
 	if err != nil {
-		return nil, res, err
+		return Report{}, res, err
 	}
 	bucket, key := g.Gate.ReportKey(g.RunID)
 	body, readErr := readObject(ctx, objects, bucket, key)
@@ -70,9 +79,10 @@ func (r *Runner) RunGate(ctx context.Context, objects Objects, g GateRun) ([]byt
 		if why == nil {
 			why = errors.New("the quality gate task exited 0")
 		}
-		return nil, res, fmt.Errorf("no gate report at s3://%s/%s (%v); %w", bucket, key, readErr, why)
+		return Report{}, res, fmt.Errorf("no gate report at s3://%s/%s (%v); %w", bucket, key, readErr, why)
 	}
-	return body, res, nil
+	md, _ := readObject(ctx, objects, bucket, strings.TrimSuffix(key, ".json")+".md")
+	return Report{JSON: body, Markdown: md}, res, nil
 }
 
 func readObject(ctx context.Context, objects Objects, bucket, key string) ([]byte, error) {

@@ -34,11 +34,12 @@ func gateTask() GateTask {
 func TestRunGateReadsTheReportWhateverTheOutcome(t *testing.T) {
 	one := int32(1)
 	f := &fakeECS{lifecycle: []types.Task{stoppedTask("gate", &one, "")}}
-	objects := fakeObjects{"lake-qa-bucket/quality/rel-1/gate.json": []byte(`{"outcome":"fail"}`)}
-	body, res, err := (&Runner{ECS: f, sleep: noSleep}).RunGate(context.Background(), objects,
+	objects := fakeObjects{"lake-qa-bucket/quality/rel-1/gate.json": []byte(`{"outcome":"fail"}`), "lake-qa-bucket/quality/rel-1/gate.md": []byte("# fail")}
+	report, res, err := (&Runner{ECS: f, sleep: noSleep}).RunGate(context.Background(), objects,
 		GateRun{Gate: gateTask(), RunID: "rel-1", Args: []string{"--commit", "abc"}, Timeout: time.Minute})
 	require.NoError(t, err, "a failing gate still reports; the policy judges it")
-	assert.JSONEq(t, `{"outcome":"fail"}`, string(body))
+	assert.JSONEq(t, `{"outcome":"fail"}`, string(report.JSON))
+	assert.Equal(t, "# fail", string(report.Markdown))
 	assert.Equal(t, int32(1), *res.ExitCode)
 	o := f.runInputs[0].Overrides.ContainerOverrides[0]
 	assert.Equal(t, "GATE_RUN_ID", aws.ToString(o.Environment[0].Name))

@@ -6,11 +6,12 @@
 //
 //	envrun services --outputs OUT.json [--timeout 20m]
 //	envrun smoke    --outputs OUT.json [--timeout 1h] [--started-by ID] [-- ARGS]
-//	envrun gate     --outputs OUT.json --run-id ID [--timeout 1h] [--started-by ID] [-- GATE ARGS]
+//	envrun gate     --outputs OUT.json --run-id ID [--out DIR] [--timeout 1h] [--started-by ID] [-- GATE ARGS]
 //
 // OUT.json is `terraform output -json` of the applied environment. Progress
-// goes to stderr; gate prints the report (gate.json) on stdout, services and
-// smoke a one-line summary. Exit status 0 when the work finished (for gate:
+// goes to stderr; gate writes the report to DIR/gate.json and DIR/gate.md
+// (without --out it prints gate.json on stdout), services and smoke print a
+// one-line summary. Exit status 0 when the work finished (for gate:
 // a report was read, whatever its outcome), 1 otherwise, 2 on a usage error.
 package cli
 
@@ -22,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,7 +38,7 @@ import (
 const usage = `usage:
   envrun services --outputs OUT.json [--timeout 20m]
   envrun smoke    --outputs OUT.json [--timeout 1h] [--started-by ID] [-- ARGS]
-  envrun gate     --outputs OUT.json --run-id ID [--timeout 1h] [--started-by ID] [-- GATE ARGS]
+  envrun gate     --outputs OUT.json --run-id ID [--out DIR] [--timeout 1h] [--started-by ID] [-- GATE ARGS]
 
   OUT.json is "terraform output -json" of the applied environment.
   --endpoint URL sends every AWS call to one S3/ECS-compatible endpoint
@@ -57,9 +59,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 type options struct {
-	outputs, runID, startedBy, endpoint string
-	timeout                             time.Duration
-	args                                []string
+	outputs, runID, startedBy, endpoint, out string
+	timeout                                  time.Duration
+	args                                     []string
 }
 
 func parse(verb string, argv []string) (options, error) {
@@ -70,6 +72,7 @@ func parse(verb string, argv []string) (options, error) {
 	fs.StringVar(&o.runID, "run-id", "", "")
 	fs.StringVar(&o.startedBy, "started-by", "lakehouse-pipeline", "")
 	fs.StringVar(&o.endpoint, "endpoint", "", "")
+	fs.StringVar(&o.out, "out", "", "")
 	def := time.Hour
 	if verb == "services" {
 		def = 20 * time.Minute
@@ -86,8 +89,8 @@ func parse(verb string, argv []string) (options, error) {
 		return o, usageError{"--timeout must be positive"}
 	case verb == "gate" && o.runID == "":
 		return o, usageError{"--run-id is required: the report lands under <report_uri>/<run id>/"}
-	case verb != "gate" && o.runID != "":
-		return o, usageError{"--run-id applies to gate only"}
+	case verb != "gate" && (o.runID != "" || o.out != ""):
+		return o, usageError{"--run-id and --out apply to gate only"}
 	case verb == "services" && len(o.args) > 0:
 		return o, usageError{"services takes no arguments"}
 	}
@@ -201,8 +204,19 @@ func execute(ctx context.Context, verb string, o options, stdout, stderr io.Writ
 		if res.ExitCode != nil {
 			fmt.Fprintf(stderr, "quality gate task exited with %d\n", *res.ExitCode)
 		}
-		_, err = stdout.Write(report)
-		return err
+		if o.out == "" {
+			_, err = stdout.Write(report.JSON)
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(o.out, "gate.json"), report.JSON, 0o644); err != nil {
+			return err
+		}
+		if report.Markdown != nil {
+			if err := os.WriteFile(filepath.Join(o.out, "gate.md"), report.Markdown, 0o644); err != nil {
+				return err
+			}
+		}
+		return summary(stdout, "report in "+o.out)
 	}
 }
 

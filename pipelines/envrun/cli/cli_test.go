@@ -88,6 +88,14 @@ func TestGatePrintsTheReport(t *testing.T) {
 	assert.JSONEq(t, `{"outcome":"warn"}`, out)
 	assert.Contains(t, errOut, "exited with 2")
 	assert.Equal(t, []string{"--commit", "abc"}, e.in.Overrides.ContainerOverrides[0].Command)
+
+	dir := t.TempDir()
+	code, _, errOut = invoke(t, e, reports{"lake-qa/quality/rel-1/gate.json": `{"outcome":"warn"}`, "lake-qa/quality/rel-1/gate.md": "# warn"},
+		"gate", "--outputs", writeOutputs(t), "--run-id", "rel-1", "--out", dir)
+	require.Equal(t, exitOK, code, errOut)
+	md, err := os.ReadFile(filepath.Join(dir, "gate.md"))
+	require.NoError(t, err)
+	assert.Equal(t, "# warn", string(md))
 }
 
 func TestWhatTheEnvironmentLacks(t *testing.T) {
