@@ -28,13 +28,14 @@ func timed(fn func()) time.Duration {
 }
 
 // BenchmarkDeployOrchestration prints deploy's wall time over its critical
-// path: evidence ‖ plan, then apply, verification, record — each stage
+// path: evidence ‖ plan, then apply, verification inside the environment
+// (outputs, services, smoke task, gate task), record — each stage
 // measured alone on a fresh engine with the same latency. Goal: ≤ 1.10.
 func BenchmarkDeployOrchestration(b *testing.B) {
 	first, _ := promotionEnvs(b)
 	rel := testRelease(b)
 	setup := func() (*Lakehouse, terraform.Target) {
-		m, eng, _, _ := deployEngine(b, first, rel, "pass")
+		m, eng, _, _ := inEnvironmentEngine(b, first, rel, rel.RuntimeImage, "pass")
 		eng.SetLatency(benchLatency)
 		m = withAWS(m)
 		target, err := m.target(context.Background(), first, "aws")
@@ -46,7 +47,7 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 		raw, _ := rel.JSON()
 		record := dag.Directory().WithNewFile("release.json", string(raw)).File("release.json")
 		wall := timed(func() {
-			_, err := m.Deploy(context.Background(), first, record, "aws", nil, nil, true)
+			_, err := m.Deploy(context.Background(), first, record, "aws", nil, nil, false)
 			require.NoError(b, err)
 		})
 		m, tg := setup()
@@ -64,7 +65,7 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 		})
 		apply := timed(func() { _, _ = plan.Apply(context.Background(), nil) })
 		m, tg = setup()
-		verify := timed(func() { _, _ = m.verifyDirect(context.Background(), runreport.New("deploy", first, nil), tg, rel) })
+		verify := timed(func() { _, _ = m.verifyInEnvironment(context.Background(), runreport.New("deploy", first, nil), tg, rel) })
 		m, tg = setup()
 		record2 := timed(func() {
 			_, _ = m.appendLedger(context.Background(), m.ledgerClient(tg), m.stateLedger(first), promotion.Entry{SchemaVersion: 1, Environment: first, Release: rel, Verdict: promotion.Failed, Reason: "bench", RecordedAt: time.Now().UTC().Format(time.RFC3339)})

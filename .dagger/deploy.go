@@ -45,7 +45,8 @@ func (m *Lakehouse) Deploy(
 	// +optional
 	allowDestroy []string,
 	// Verify from this runner (smoke run and gate reach the environment's
-	// catalog directly) instead of tasks inside the environment.
+	// catalog directly) instead of with the release's tasks inside the
+	// environment (the default: a CI runner cannot reach a deployed catalog).
 	// +optional
 	direct bool,
 ) (_ string, rerr error) {
@@ -126,9 +127,6 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	if err := m.requireCredentials(t.Cloud()); err != nil {
 		return "", fmt.Errorf("deploy %s: %w", t, err)
 	}
-	if !direct {
-		return "", fmt.Errorf("deploy %s: verifying inside the environment (the gate task of the Dagster runtime) is not built yet: pass --direct when this runner can reach the environment's catalog; nothing was changed", t)
-	}
 	rec := runreport.New("deploy", env, nil)
 	rec.Fact("release", rel.ID+" (commit "+rel.Commit[:12]+")")
 	rec.Fact("runtime image", rel.RuntimeImage)
@@ -137,7 +135,8 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 		decision promotion.Decision
 		plan     *Plan
 	)
-	// Evidence and plan are independent: run them together.
+	// Evidence, plan and the verification tool are independent: run them
+	// together.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return rec.Run(gctx, "upstream evidence", "", func(ctx context.Context) (string, error) {
@@ -162,6 +161,16 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 			return "state " + p.StateKey, nil
 		})
 	})
+	if !direct {
+		// The verification tool builds while the plan runs, so a broken
+		// build stops the deploy before anything changes.
+		g.Go(func() error {
+			return rec.Run(gctx, "verification tool", "", func(ctx context.Context) (string, error) {
+				_, err := m.goTool("envrun").Sync(ctx)
+				return "cmd/envrun built", toolFailure(err)
+			})
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return "", deployFailed(rec, err)
 	}
@@ -182,7 +191,11 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 		return "", deployFailed(rec, verifyErr)
 	}
 	if verifyErr == nil {
-		gate, verifyErr = m.verifyDirect(ctx, rec, t, rel)
+		if direct {
+			gate, verifyErr = m.verifyDirect(ctx, rec, t, rel)
+		} else {
+			gate, verifyErr = m.verifyInEnvironment(ctx, rec, t, rel)
+		}
 	}
 	entry := promotion.Entry{
 		SchemaVersion: promotion.EntrySchemaVersion,
@@ -326,46 +339,4 @@ func (m *Lakehouse) runtimeVars(ctx context.Context, t terraform.Target) (map[st
 		return nil, err
 	}
 	return terraform.RuntimeEnv([]byte(out))
-}
-
-// Quality runs the quality gate of a release against a deployed
-// environment's catalog and returns its report (outcome, json, markdown,
-// require-pass under the environment's policy). With --direct the gate runs
-// from this runner, which must reach the catalog; running it inside the
-// environment (the gate task Terraform defines) is not built yet. For a
-// local stack use `stack --env E quality`.
-// +cache="never"
-func (m *Lakehouse) Quality(
-	ctx context.Context,
-	// The environment.
-	env string,
-	// The release whose gate image runs and which the report judges.
-	releaseRecord *dagger.File,
-	// The cloud whose Terraform root to use: aws or gcp.
-	// +default="aws"
-	cloudProvider string,
-	// Run the gate from this runner (the catalog must be reachable).
-	// +optional
-	direct bool,
-) (_ *GateReport, rerr error) {
-	defer surfaceTo(&rerr)
-	t, err := m.target(ctx, env, cloudProvider)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.requireCredentials(t.Cloud()); err != nil {
-		return nil, fmt.Errorf("quality %s: %w", t, err)
-	}
-	if !direct {
-		return nil, fmt.Errorf("quality %s: running the gate inside the environment (its gate task) is not built yet: pass --direct when this runner reaches the catalog, or use `stack --env %s quality` for a local stack", t, env)
-	}
-	rel, err := gateRelease(ctx, releaseRecord)
-	if err != nil {
-		return nil, fmt.Errorf("quality %s: %w", t, err)
-	}
-	vars, err := m.runtimeVars(ctx, t)
-	if err != nil {
-		return nil, fmt.Errorf("quality %s: %w", t, err)
-	}
-	return runGate(ctx, m.envRunner(t, vars, rel.GateImage), env, rel, t.Env().Promotion().WarningsBlock)
 }

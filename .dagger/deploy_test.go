@@ -169,11 +169,3 @@ func TestPromoteDeploysWhatPassedUpstream(t *testing.T) {
 	_, err = withAWS(m).Promote(t.Context(), second, first, "aws", nil, true)
 	require.ErrorContains(t, err, "promotes from")
 }
-
-func TestDeployWithoutDirectVerificationRefusesBeforeChangingAnything(t *testing.T) {
-	first, _ := promotionEnvs(t)
-	m, eng, _, record := deployEngine(t, first, testRelease(t), "pass")
-	_, err := withAWS(m).Deploy(t.Context(), first, record, "aws", nil, nil, false)
-	require.ErrorContains(t, err, "nothing was changed")
-	assert.Negative(t, queryIndex(eng, "terraform"), "no terraform command ran")
-}

@@ -11,16 +11,16 @@ import (
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
 )
 
-// ledgerTool is cmd/ledger built from the repository. Its inputs are only
-// the Go module files and the packages it is made of, so it rebuilds only
-// when they change.
-func (m *Lakehouse) ledgerTool() *dagger.File {
+// goTool is cmd/<name> built from the repository. Its inputs are only the
+// Go module files and the packages it is made of, so it rebuilds only when
+// they change.
+func (m *Lakehouse) goTool(name string) *dagger.File {
 	return m.goBase().
 		WithDirectory(srcPath+"/pipelines", m.Source.Directory("pipelines")).
 		WithDirectory(srcPath+"/cmd", m.Source.Directory("cmd")).
 		WithEnvVariable("CGO_ENABLED", "0").
-		WithExec([]string{"go", "build", "-trimpath", "-o", "/out/ledger", "./cmd/ledger"}).
-		File("/out/ledger")
+		WithExec([]string{"go", "build", "-trimpath", "-o", "/out/" + name, "./cmd/" + name}).
+		File("/out/" + name)
 }
 
 // ledgerAt is where a ledger lives: a bucket (with an endpoint for local
@@ -58,7 +58,7 @@ func (l ledgerAt) args(verb string) []string {
 // its credentials (secret variables or the local stack's throwaway ones).
 func (m *Lakehouse) readLedger(ctx context.Context, ctr *dagger.Container, at ledgerAt) ([]promotion.RawEntry, error) {
 	out, err := ctr.
-		WithFile("/tmp/lakehouse-ledger", m.ledgerTool(), dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithFile("/tmp/lakehouse-ledger", m.goTool("ledger"), dagger.ContainerWithFileOpts{Permissions: 0o755}).
 		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
 		WithExec(at.args("read")).
 		Stdout(ctx)
@@ -88,7 +88,7 @@ func (m *Lakehouse) appendLedger(ctx context.Context, ctr *dagger.Container, at 
 		return "", err
 	}
 	out, err := ctr.
-		WithFile("/tmp/lakehouse-ledger", m.ledgerTool(), dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithFile("/tmp/lakehouse-ledger", m.goTool("ledger"), dagger.ContainerWithFileOpts{Permissions: 0o755}).
 		WithNewFile("/tmp/lakehouse-entry.json", string(body)).
 		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
 		WithExec(append(at.args("append"), "--file", "/tmp/lakehouse-entry.json")).

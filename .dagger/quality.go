@@ -107,16 +107,22 @@ func runGate(ctx context.Context, ctr *dagger.Container, env string, rec *releas
 	if err != nil {
 		return nil, failed(fmt.Sprintf("quality %s: the gate wrote no report", env), code, stderrOf(ctx, ctr))
 	}
+	md, _ := ctr.File(gateMDPath).Contents(ctx)
+	return newGateReport(env, report, md, ctr.File(gateJSONPath), rec, warningsBlock)
+}
+
+// newGateReport reads a gate's report (wherever the gate ran) through the
+// one validator; a report that does not parse is an error, not an outcome.
+func newGateReport(env, report, markdown string, file *dagger.File, rec *release.Record, warningsBlock bool) (*GateReport, error) {
 	parsed, err := quality.Parse([]byte(report))
 	if err != nil {
 		return nil, fmt.Errorf("quality %s: %w", env, err)
 	}
-	md, _ := ctr.File(gateMDPath).Contents(ctx)
 	g := &GateReport{
 		Env:           env,
 		Outcome:       parsed.Outcome,
-		Json:          ctr.File(gateJSONPath),
-		Markdown:      md,
+		Json:          file,
+		Markdown:      markdown,
 		Report:        report,
 		WarningsBlock: warningsBlock,
 	}
@@ -166,4 +172,63 @@ func releaseFact(rec *release.Record) string {
 		return "(none)"
 	}
 	return strings.Join([]string{rec.ID, rec.Commit[:12]}, " @ ")
+}
+
+// Quality runs the quality gate of a release against a deployed
+// environment's catalog and returns its report (outcome, json, markdown,
+// require-pass under the environment's policy). The gate runs inside the
+// environment: its gate task (output quality_gate) is started and awaited,
+// and the report read from the environment's bucket. With --direct it runs
+// from this runner instead, which must reach the catalog. For a local stack
+// use `stack --env E quality`.
+// +cache="never"
+func (m *Lakehouse) Quality(
+	ctx context.Context,
+	// The environment.
+	env string,
+	// The release the report judges; the environment must run its images.
+	// Default: the images the environment runs, bound to no release.
+	// +optional
+	releaseRecord *dagger.File,
+	// The cloud whose Terraform root to use: aws or gcp.
+	// +default="aws"
+	cloudProvider string,
+	// Run the gate from this runner (the catalog must be reachable).
+	// +optional
+	direct bool,
+) (_ *GateReport, rerr error) {
+	defer surfaceTo(&rerr)
+	t, err := m.target(ctx, env, cloudProvider)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.requireCredentials(t.Cloud()); err != nil {
+		return nil, fmt.Errorf("quality %s: %w", t, err)
+	}
+	rel, err := gateRelease(ctx, releaseRecord)
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: %w", t, err)
+	}
+	if !direct {
+		outputs, targets, err := m.envTargets(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("quality %s: %w", t, err)
+		}
+		if rel != nil {
+			if err := targets.CheckRelease(rel.RuntimeImage, rel.GateImage); err != nil {
+				return nil, fmt.Errorf("quality %s: %w", t, err)
+			}
+		} else if targets.Gate == nil {
+			return nil, fmt.Errorf("quality %s: the environment has no quality-gate task (output quality_gate is null): deploy a release to it first, or use --direct", t)
+		}
+		return m.gateInEnvironment(ctx, m.envrunClient(t, outputs), env, rel, t.Env().Promotion().WarningsBlock)
+	}
+	if rel == nil {
+		return nil, fmt.Errorf("quality %s: --direct runs the release's gate image: give --release-record", t)
+	}
+	vars, err := m.runtimeVars(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: %w", t, err)
+	}
+	return runGate(ctx, m.envRunner(t, vars, rel.GateImage), env, rel, t.Env().Promotion().WarningsBlock)
 }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"dagger/lakehouse/internal/dagger"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/runreport"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
+)
+
+// Verification inside a deployed environment: a CI runner cannot reach the
+// environment's catalog (private subnets), so the pipeline starts the
+// release's own tasks there (cmd/envrun, with the environment's credentials
+// as secrets) and reads what they report.
+
+const (
+	envrunPath  = "/tmp/lakehouse-envrun"
+	outputsPath = "/tmp/lakehouse-outputs.json"
+)
+
+// envTargets reads the applied environment's outputs: the redacted JSON
+// (values of sensitive outputs removed, so the file may enter a container)
+// and what it says about verification.
+func (m *Lakehouse) envTargets(ctx context.Context, t terraform.Target) (string, envrun.Outputs, error) {
+	raw, err := m.session(t).WithExec(t.OutputJSON()).Stdout(ctx)
+	if err != nil {
+		return "", envrun.Outputs{}, err
+	}
+	redacted, err := terraform.RedactOutputs([]byte(raw))
+	if err != nil {
+		return "", envrun.Outputs{}, err
+	}
+	outs, err := envrun.ParseOutputs(redacted)
+	if err != nil {
+		return "", envrun.Outputs{}, err
+	}
+	return string(redacted), outs, nil
+}
+
+// envrunClient is a container that runs cmd/envrun against the environment
+// with its credentials (secrets only) and its outputs.
+func (m *Lakehouse) envrunClient(t terraform.Target, outputs string) *dagger.Container {
+	return m.withCredentials(dag.Container().From(m.TerraformImage), t.Cloud()).
+		WithFile(envrunPath, m.goTool("envrun"), dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithNewFile(outputsPath, outputs).
+		WithEnvVariable("LAKEHOUSE_RUN_ID", runID())
+}
+
+// startedBy tags the environment's tasks with the release (ECS allows 36
+// characters: letters, digits, '-', '_', '/').
+func startedBy(rel *release.Record) string {
+	if rel == nil {
+		return "lakehouse-pipeline"
+	}
+	return "lakehouse-release-" + rel.ID
+}
+
+// verifyInEnvironment checks that the environment runs the release, waits
+// for its Dagster services, runs the smoke task and then the gate task, and
+// returns the gate's report.
+func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Recorder, t terraform.Target, rel release.Record) (*GateReport, error) {
+	env := t.Env()
+	var outputs string
+	var targets envrun.Outputs
+	if err := rec.Run(ctx, "read outputs", "dagger call output --env "+env.Name(), func(ctx context.Context) (string, error) {
+		var err error
+		outputs, targets, err = m.envTargets(ctx, t)
+		if err != nil {
+			return "", plain(err)
+		}
+		if err := targets.CheckRelease(rel.RuntimeImage, rel.GateImage); err != nil {
+			return "", err
+		}
+		return "the environment runs the release's images", nil
+	}); err != nil {
+		return nil, err
+	}
+	client := m.envrunClient(t, outputs)
+	if err := rec.Run(ctx, "services running the release", "", func(ctx context.Context) (string, error) {
+		out, err := client.WithExec([]string{envrunPath, "services", "--outputs", outputsPath}).Stdout(ctx)
+		return summaryOf(out), toolFailure(err)
+	}); err != nil {
+		return nil, err
+	}
+	if targets.Smoke != nil {
+		if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
+			out, err := client.WithExec([]string{envrunPath, "smoke", "--outputs", outputsPath, "--started-by", startedBy(&rel)}).Stdout(ctx)
+			return summaryOf(out), toolFailure(err)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	var gate *GateReport
+	err := rec.Run(ctx, "quality gate", "", func(ctx context.Context) (string, error) {
+		g, err := m.gateInEnvironment(ctx, client, env.Name(), &rel, env.Promotion().WarningsBlock)
+		if err != nil {
+			return "", toolFailure(err)
+		}
+		gate = g
+		return "outcome " + g.Outcome, plain(g.RequirePass())
+	})
+	return gate, err
+}
+
+// gateInEnvironment runs the environment's gate task for rel (nil: the
+// images the environment runs, bound to no release) and reads the report it
+// left in the environment's bucket.
+func (m *Lakehouse) gateInEnvironment(ctx context.Context, client *dagger.Container, env string, rel *release.Record, warningsBlock bool) (*GateReport, error) {
+	id := "run-" + runID()
+	args := []string{envrunPath, "gate", "--outputs", outputsPath, "--run-id", id, "--out", gateOut, "--started-by", startedBy(rel)}
+	if rel != nil {
+		id = rel.ID + "-" + runID()
+		args[5] = id
+		args = append(args, "--", "--commit", rel.Commit, "--runtime-image", rel.RuntimeImage, "--gate-image", rel.GateImage)
+	}
+	ctr := client.WithDirectory(gateOut, dag.Directory()).WithExec(args)
+	report, err := ctr.File(gateJSONPath).Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("quality %s: the gate task inside the environment: %w", env, err)
+	}
+	md := ""
+	if names, err := ctr.Directory(gateOut).Entries(ctx); err == nil && slices.Contains(names, "gate.md") {
+		md, _ = ctr.File(gateMDPath).Contents(ctx)
+	}
+	return newGateReport(env, report, md, ctr.File(gateJSONPath), rel, warningsBlock)
+}
+
+// toolFailure is a failed envrun step as the run report shows it: the
+// message with the tool's own reason (the redacted tail of its stderr:
+// the task's stop reason and log lines).
+func toolFailure(err error) error {
+	return plain(surface(err))
+}
+
+// summaryOf reads envrun's one-line JSON summary.
+func summaryOf(out string) string {
+	var s struct {
+		Summary string `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil || s.Summary == "" {
+		return lastLines(out, 1)
+	}
+	return s.Summary
+}
