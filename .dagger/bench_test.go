@@ -65,7 +65,9 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 		})
 		apply := timed(func() { _, _ = plan.Apply(context.Background(), nil) })
 		m, tg = setup()
-		verify := timed(func() { _, _ = m.verifyInEnvironment(context.Background(), runreport.New("deploy", first, nil), tg, rel) })
+		verify := timed(func() {
+			_, _ = m.verifyInEnvironment(context.Background(), runreport.New("deploy", first, nil), tg, rel)
+		})
 		m, tg = setup()
 		record2 := timed(func() {
 			_, _ = m.appendLedger(context.Background(), m.ledgerClient(tg), m.stateLedger(first), promotion.Entry{SchemaVersion: 1, Environment: first, Release: rel, Verdict: promotion.Failed, Reason: "bench", RecordedAt: time.Now().UTC().Format(time.RFC3339)})
