@@ -111,7 +111,7 @@ func TestWorkflowsBuildTheirEnvironmentMatrixFromTheModule(t *testing.T) {
 			inFile++
 			expr, isString := env.(string)
 			require.True(t, isString, "%s job %s: the env matrix is a literal list; build it with fromJSON(needs.environments.outputs.catalog).names", filepath.Base(f), name)
-			assert.Regexp(t, `^\$\{\{\s*fromJSON\(needs\.environments\.outputs\.catalog\)\.names\s*\}\}$`, expr, "%s job %s", filepath.Base(f), name)
+			assert.Regexp(t, `^\$\{\{\s*fromJSON\(needs\.environments\.outputs\.catalog\)\.(names|promotion_order)\s*\}\}$`, expr, "%s job %s", filepath.Base(f), name)
 		}
 		perEnv += inFile
 		if inFile > 0 {

@@ -293,7 +293,11 @@ func TestSideEffectsRunEveryTime(t *testing.T) {
 		require.NoError(t, err)
 		for _, decl := range f.Decls {
 			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv != nil && fn.Doc != nil {
-				recv := fmt.Sprint(fn.Recv.List[0].Type.(*ast.StarExpr).X)
+				typ := fn.Recv.List[0].Type
+				if star, ok := typ.(*ast.StarExpr); ok {
+					typ = star.X
+				}
+				recv := fmt.Sprint(typ)
 				pragmas[recv+"."+fn.Name.Name] = fn.Doc.Text()
 			}
 		}
