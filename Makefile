@@ -35,7 +35,7 @@ lint-go:
 	$(GO) vet ./...
 
 lint-terraform:
-	@dirs=$$(for d in aws gcp environments; do if [ -d $$d ]; then echo $$d; fi; done); \
+	@dirs=$$(for d in aws gcp environments ci-identity; do if [ -d $$d ]; then echo $$d; fi; done); \
 	  if [ -z "$$dirs" ]; then echo "lint-terraform: no terraform roots yet"; exit 0; fi; \
 	  command -v $(TERRAFORM) >/dev/null || { echo "terraform not found: install Terraform >= 1.10 (see README)"; exit 1; }; \
 	  for d in $$dirs; do $(TERRAFORM) fmt -check -recursive -diff $$d; done

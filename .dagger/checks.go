@@ -27,7 +27,7 @@ func (m *Lakehouse) Lint(ctx context.Context) (rerr error) {
 			WithExec([]string{"go", "vet", "./..."}),
 	}
 	var tfDirs []string
-	for _, dir := range []string{"aws", "gcp", "environments"} {
+	for _, dir := range []string{"aws", "gcp", "environments", "ci-identity"} {
 		ok, err := m.hasPath(ctx, dir)
 		if err != nil {
 			return err
@@ -60,7 +60,7 @@ func (m *Lakehouse) terraformFmt(dirs []string) *dagger.Container {
 	ctr := dag.Container().
 		From(m.TerraformImage).
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
-		WithDirectory(srcPath, m.Source, dagger.ContainerWithDirectoryOpts{Include: []string{"aws/**", "gcp/**", "environments/**"}}).
+		WithDirectory(srcPath, m.Source, dagger.ContainerWithDirectoryOpts{Include: []string{"aws/**", "gcp/**", "environments/**", "ci-identity/**"}}).
 		WithWorkdir(srcPath)
 	for _, dir := range dirs {
 		ctr = ctr.WithExec([]string{"terraform", "fmt", "-check", "-recursive", "-diff", "-no-color", dir})

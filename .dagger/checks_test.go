@@ -42,6 +42,7 @@ func TestLintRunsEveryLinterInPinnedImages(t *testing.T) {
 		"terraform fmt -check -recursive -diff -no-color aws",
 		"terraform fmt -check -recursive -diff -no-color gcp",
 		"terraform fmt -check -recursive -diff -no-color environments",
+		"terraform fmt -check -recursive -diff -no-color ci-identity",
 	}, tf.ExecLines())
 	assert.Equal(t, "1", tf.Env()["TF_IN_AUTOMATION"])
 
