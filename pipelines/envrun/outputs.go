@@ -135,34 +135,29 @@ func ParseOutputs(outputJSON []byte) (Outputs, error) {
 			return Outputs{}, err
 		}
 	}
-	var svc Services
-	if ok, err := obj(ServicesOutput, &svc); err != nil {
+	if out.Services, err = target[Services](obj, ServicesOutput); err != nil {
 		return Outputs{}, err
-	} else if ok {
-		if err := svc.validate(); err != nil {
-			return Outputs{}, fmt.Errorf("terraform output %s: %w", ServicesOutput, err)
-		}
-		out.Services = &svc
 	}
-	var smoke Task
-	if ok, err := obj(SmokeOutput, &smoke); err != nil {
+	if out.Smoke, err = target[Task](obj, SmokeOutput); err != nil {
 		return Outputs{}, err
-	} else if ok {
-		if err := smoke.validate(); err != nil {
-			return Outputs{}, fmt.Errorf("terraform output %s: %w", SmokeOutput, err)
-		}
-		out.Smoke = &smoke
 	}
-	var gate GateTask
-	if ok, err := obj(GateOutput, &gate); err != nil {
+	if out.Gate, err = target[GateTask](obj, GateOutput); err != nil {
 		return Outputs{}, err
-	} else if ok {
-		if err := gate.validate(); err != nil {
-			return Outputs{}, fmt.Errorf("terraform output %s: %w", GateOutput, err)
-		}
-		out.Gate = &gate
 	}
 	return out, nil
+}
+
+// target decodes and validates one object output; nil when it is null.
+func target[T interface{ validate() error }](obj func(string, any) (bool, error), name string) (*T, error) {
+	var v T
+	ok, err := obj(name, &v)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if err := v.validate(); err != nil {
+		return nil, fmt.Errorf("terraform output %s: %w", name, err)
+	}
+	return &v, nil
 }
 
 func launcherOK(l string) error {

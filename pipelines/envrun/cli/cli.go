@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/cliexit"
 )
 
 const usage = `usage:
@@ -46,17 +47,6 @@ const usage = `usage:
   (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the AWS
   SDK's default chain, never from flags.
 `
-
-// Exit statuses.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
-)
-
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
 
 type options struct {
 	outputs, runID, startedBy, endpoint, out string
@@ -79,20 +69,20 @@ func parse(verb string, argv []string) (options, error) {
 	}
 	fs.DurationVar(&o.timeout, "timeout", def, "")
 	if err := fs.Parse(argv); err != nil {
-		return o, usageError{err.Error()}
+		return o, cliexit.UsageError{Msg: err.Error()}
 	}
 	o.args = fs.Args()
 	switch {
 	case o.outputs == "":
-		return o, usageError{"--outputs is required: the file of `terraform output -json`"}
+		return o, cliexit.UsageError{Msg: "--outputs is required: the file of `terraform output -json`"}
 	case o.timeout <= 0:
-		return o, usageError{"--timeout must be positive"}
+		return o, cliexit.UsageError{Msg: "--timeout must be positive"}
 	case verb == "gate" && o.runID == "":
-		return o, usageError{"--run-id is required: the report lands under <report_uri>/<run id>/"}
+		return o, cliexit.UsageError{Msg: "--run-id is required: the report lands under <report_uri>/<run id>/"}
 	case verb != "gate" && (o.runID != "" || o.out != ""):
-		return o, usageError{"--run-id and --out apply to gate only"}
+		return o, cliexit.UsageError{Msg: "--run-id and --out apply to gate only"}
 	case verb == "services" && len(o.args) > 0:
-		return o, usageError{"services takes no arguments"}
+		return o, cliexit.UsageError{Msg: "services takes no arguments"}
 	}
 	return o, nil
 }
@@ -137,19 +127,19 @@ func Run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 func run(ctx context.Context, argv []string, stdout, stderr io.Writer, connect connectFunc, tune func(*envrun.Runner)) int {
 	if len(argv) == 0 || (argv[0] != "services" && argv[0] != "smoke" && argv[0] != "gate") {
 		fmt.Fprint(stderr, usage)
-		return exitUsage
+		return cliexit.Usage
 	}
 	verb := argv[0]
 	o, err := parse(verb, argv[1:])
 	if err != nil {
 		fmt.Fprintf(stderr, "envrun %s: %v\n%s", verb, err, usage)
-		return exitUsage
+		return cliexit.Usage
 	}
 	if err := execute(ctx, verb, o, stdout, stderr, connect, tune); err != nil {
 		fmt.Fprintf(stderr, "envrun %s: %v\n", verb, err)
-		return exitFailure
+		return cliexit.Failure
 	}
-	return exitOK
+	return cliexit.OK
 }
 
 func execute(ctx context.Context, verb string, o options, stdout, stderr io.Writer, connect connectFunc, tune func(*envrun.Runner)) error {

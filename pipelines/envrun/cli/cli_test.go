@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/cliexit"
 )
 
 const outputs = `{
@@ -68,7 +69,7 @@ func invoke(t *testing.T, ecsAPI envrun.ECS, objects envrun.Objects, args ...str
 		return clients{ECS: ecsAPI, Objects: objects}, nil
 	}
 	code := run(context.Background(), args, &stdout, &stderr, connect, func(r *envrun.Runner) { r.Poll = time.Millisecond })
-	if code == exitOK {
+	if code == cliexit.OK {
 		assert.Equal(t, "eu-west-1", region, "the region comes from the outputs")
 	}
 	return code, stdout.String(), stderr.String()
@@ -84,7 +85,7 @@ func TestGatePrintsTheReport(t *testing.T) {
 	e := &oneTask{code: 2}
 	code, out, errOut := invoke(t, e, reports{"lake-qa/quality/rel-1/gate.json": `{"outcome":"warn"}`},
 		"gate", "--outputs", writeOutputs(t), "--run-id", "rel-1", "--", "--commit", "abc")
-	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, cliexit.OK, code, errOut)
 	assert.JSONEq(t, `{"outcome":"warn"}`, out)
 	assert.Contains(t, errOut, "exited with 2")
 	assert.Equal(t, []string{"--commit", "abc"}, e.in.Overrides.ContainerOverrides[0].Command)
@@ -92,7 +93,7 @@ func TestGatePrintsTheReport(t *testing.T) {
 	dir := t.TempDir()
 	code, _, errOut = invoke(t, e, reports{"lake-qa/quality/rel-1/gate.json": `{"outcome":"warn"}`, "lake-qa/quality/rel-1/gate.md": "# warn"},
 		"gate", "--outputs", writeOutputs(t), "--run-id", "rel-1", "--out", dir)
-	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, cliexit.OK, code, errOut)
 	md, err := os.ReadFile(filepath.Join(dir, "gate.md"))
 	require.NoError(t, err)
 	assert.Equal(t, "# warn", string(md))
@@ -100,10 +101,10 @@ func TestGatePrintsTheReport(t *testing.T) {
 
 func TestWhatTheEnvironmentLacks(t *testing.T) {
 	code, _, errOut := invoke(t, &oneTask{}, reports{}, "smoke", "--outputs", writeOutputs(t))
-	assert.Equal(t, exitFailure, code)
+	assert.Equal(t, cliexit.Failure, code)
 	assert.Contains(t, errOut, "no smoke task (smoke_run is null)")
 	code, out, _ := invoke(t, &oneTask{}, reports{}, "services", "--outputs", writeOutputs(t))
-	assert.Equal(t, exitOK, code, "no Dagster: nothing to wait for")
+	assert.Equal(t, cliexit.OK, code, "no Dagster: nothing to wait for")
 	assert.Contains(t, out, "no Dagster services")
 }
 
@@ -113,10 +114,10 @@ func TestUsage(t *testing.T) {
 		{"smoke", "--outputs", "x", "--run-id", "r"}, {"gate", "--outputs", "x", "--run-id", "r", "--timeout", "0s"},
 	} {
 		code, _, errOut := invoke(t, &oneTask{}, reports{}, args...)
-		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+		assert.Equal(t, cliexit.Usage, code, "%v: %s", args, errOut)
 		assert.Contains(t, errOut, "usage:")
 	}
 	code, _, errOut := invoke(t, &oneTask{}, reports{}, "gate", "--outputs", filepath.Join(t.TempDir(), "none.json"), "--run-id", "r")
-	assert.Equal(t, exitFailure, code)
+	assert.Equal(t, cliexit.Failure, code)
 	assert.Contains(t, errOut, "read the outputs")
 }

@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/cliexit"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/ledger"
 )
 
@@ -38,20 +39,6 @@ const usage = `usage:
   never from flags.
 `
 
-// Exit statuses.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
-)
-
-// usageError is a mistake in the command line: exit 2 with the usage.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
-
 // options are the flags of both subcommands.
 type options struct {
 	bucket, prefix, region, endpoint, backend, file string
@@ -62,25 +49,25 @@ type options struct {
 // exit status.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, stdin, stdout)
-	var ue usageError
+	var ue cliexit.UsageError
 	switch {
 	case err == nil:
-		return exitOK
+		return cliexit.OK
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
-		return exitOK
+		return cliexit.OK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "ledger: %s\n\n%s", ue.msg, usage)
-		return exitUsage
+		fmt.Fprintf(stderr, "ledger: %s\n\n%s", ue.Msg, usage)
+		return cliexit.Usage
 	default:
 		fmt.Fprintf(stderr, "ledger: %v\n", err)
-		return exitFailure
+		return cliexit.Failure
 	}
 }
 
 func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usagef("missing command: append or read")
+		return cliexit.Usagef("missing command: append or read")
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
@@ -88,7 +75,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout io.Wri
 	case "-h", "-help", "--help", "help":
 		return flag.ErrHelp
 	default:
-		return usagef("unknown command %q: use append or read", cmd)
+		return cliexit.Usagef("unknown command %q: use append or read", cmd)
 	}
 	opts, err := parseFlags(cmd, args)
 	if err != nil {
@@ -117,24 +104,24 @@ func parseFlags(cmd string, args []string) (options, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
 		}
-		return o, usagef("%s: %v", cmd, err)
+		return o, cliexit.Usagef("%s: %v", cmd, err)
 	}
 	if fs.NArg() > 0 {
-		return o, usagef("%s: unexpected argument %q: every input is a flag", cmd, fs.Arg(0))
+		return o, cliexit.Usagef("%s: unexpected argument %q: every input is a flag", cmd, fs.Arg(0))
 	}
 	if o.bucket == "" && o.backend == "" {
-		return o, usagef("%s: missing --bucket (or --backend FILE)", cmd)
+		return o, cliexit.Usagef("%s: missing --bucket (or --backend FILE)", cmd)
 	}
 	if o.prefix == "" {
-		return o, usagef("%s: missing --prefix, e.g. --prefix iceberg-lakehouse/prod/releases", cmd)
+		return o, cliexit.Usagef("%s: missing --prefix, e.g. --prefix iceberg-lakehouse/prod/releases", cmd)
 	}
 	p, err := ledger.CleanPrefix(o.prefix)
 	if err != nil {
-		return o, usagef("%s: --prefix: %v", cmd, err)
+		return o, cliexit.Usagef("%s: --prefix: %v", cmd, err)
 	}
 	o.prefix = p
 	if cmd == "append" && o.file == "" {
-		return o, usagef("append: missing --file ENTRY.json")
+		return o, cliexit.Usagef("append: missing --file ENTRY.json")
 	}
 	return o, nil
 }
