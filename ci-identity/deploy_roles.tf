@@ -140,6 +140,16 @@ locals {
         NotResource = ["${local.bucket_arn}/${v.state_prefix}/*", local.env_iam[e].bucket_objects]
       },
       {
+        # Nor the state bucket itself: no bucket policy, lifecycle rule,
+        # versioning, replication or deletion (a lifecycle rule could expire
+        # every environment's state). The bucket ARN matches bucket-level
+        # actions only; object actions are the statements above.
+        Sid      = "DenyStateBucketConfiguration"
+        Effect   = "Deny"
+        Action   = ["s3:Put*", "s3:Delete*"]
+        Resource = [local.bucket_arn]
+      },
+      {
         # The ledger is append-only: a revocation is a new entry, nothing
         # is ever deleted.
         Sid      = "DenyLedgerDeletes"

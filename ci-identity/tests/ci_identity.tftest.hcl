@@ -230,6 +230,13 @@ run "deploy_role_state_ledger_and_iam_scope" {
     error_message = "a deploy role must be denied object writes outside its own state prefix and its own buckets"
   }
 
+  assert {
+    condition = alltrue([for e in var.expected_environments : anytrue([for s in jsondecode(aws_iam_role_policy.deploy[e].policy).Statement :
+      s.Effect == "Deny" && toset(s.Action) == toset(["s3:Put*", "s3:Delete*"]) && try(s.Resource, null) == ["arn:aws:s3:::example-state-bucket"]
+    ])])
+    error_message = "a deploy role must not reconfigure or delete the state bucket (policy, lifecycle, versioning)"
+  }
+
   # IAM: exactly the aws root's names for the environment, and PassRole to ECS only.
   assert {
     condition = alltrue([for e in var.expected_environments : anytrue([for s in jsondecode(aws_iam_role_policy.deploy[e].policy).Statement :
