@@ -381,10 +381,12 @@ func shortDigest(ref string) string {
 	return ref
 }
 
-// plain keeps only an error's text for the run report.
+// plain keeps only an error's text for the run report: the whole chain
+// and, for a failed command, the command and the redacted tail of its
+// output (surface), since a real engine's exec error says only "exit code".
 func plain(err error) error {
 	if err == nil {
 		return nil
 	}
-	return errors.New(errText(err))
+	return errors.New(errText(surface(err)))
 }

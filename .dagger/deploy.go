@@ -135,8 +135,7 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 		decision promotion.Decision
 		plan     *Plan
 	)
-	// Evidence, plan and the verification tool are independent: run them
-	// together.
+	// Evidence and plan are independent: run them together.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return rec.Run(gctx, "upstream evidence", "", func(ctx context.Context) (string, error) {
@@ -161,18 +160,29 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 			return "state " + p.StateKey, nil
 		})
 	})
+	// The verification tool builds while the plan runs, so a broken build
+	// stops the deploy before anything changes; a failed plan abandons it.
+	toolCtx, cancelTool := context.WithCancel(ctx)
+	defer cancelTool()
+	toolBuilt := make(chan error, 1)
 	if !direct {
-		// The verification tool builds while the plan runs, so a broken
-		// build stops the deploy before anything changes.
-		g.Go(func() error {
-			return rec.Run(gctx, "verification tool", "", func(ctx context.Context) (string, error) {
-				_, err := m.goTool("envrun").Sync(ctx)
-				return "cmd/envrun built", toolFailure(err)
-			})
-		})
+		go func() {
+			_, err := m.goTool("envrun").Sync(toolCtx)
+			toolBuilt <- err
+		}()
 	}
 	if err := g.Wait(); err != nil {
 		return "", deployFailed(rec, err)
+	}
+	if !direct {
+		if err := rec.Run(ctx, "verification tool", "", func(context.Context) (string, error) {
+			if err := <-toolBuilt; err != nil {
+				return "", plain(err)
+			}
+			return "cmd/envrun ready", nil
+		}); err != nil {
+			return "", deployFailed(rec, err)
+		}
 	}
 	if decision.Upstream != nil {
 		rec.Fact("evidence", fmt.Sprintf("%s entry %d", decision.Upstream.Entry.Environment, decision.Upstream.Seq))

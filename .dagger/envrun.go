@@ -84,14 +84,14 @@ func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Reco
 	client := m.envrunClient(t, outputs)
 	if err := rec.Run(ctx, "services running the release", "", func(ctx context.Context) (string, error) {
 		out, err := client.WithExec([]string{envrunPath, "services", "--outputs", outputsPath}).Stdout(ctx)
-		return summaryOf(out), toolFailure(err)
+		return summaryOf(out), plain(err)
 	}); err != nil {
 		return nil, err
 	}
 	if targets.Smoke != nil {
 		if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
 			out, err := client.WithExec([]string{envrunPath, "smoke", "--outputs", outputsPath, "--started-by", startedBy(&rel)}).Stdout(ctx)
-			return summaryOf(out), toolFailure(err)
+			return summaryOf(out), plain(err)
 		}); err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Reco
 	err := rec.Run(ctx, "quality gate", "", func(ctx context.Context) (string, error) {
 		g, err := m.gateInEnvironment(ctx, client, env.Name(), &rel, env.Promotion().WarningsBlock)
 		if err != nil {
-			return "", toolFailure(err)
+			return "", plain(err)
 		}
 		gate = g
 		return "outcome " + g.Outcome, plain(g.RequirePass())
@@ -129,13 +129,6 @@ func (m *Lakehouse) gateInEnvironment(ctx context.Context, client *dagger.Contai
 		md, _ = ctr.File(gateMDPath).Contents(ctx)
 	}
 	return newGateReport(env, report, md, ctr.File(gateJSONPath), rel, warningsBlock)
-}
-
-// toolFailure is a failed envrun step as the run report shows it: the
-// message with the tool's own reason (the redacted tail of its stderr:
-// the task's stop reason and log lines).
-func toolFailure(err error) error {
-	return plain(surface(err))
 }
 
 // summaryOf reads envrun's one-line JSON summary.

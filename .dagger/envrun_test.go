@@ -75,7 +75,7 @@ func TestDeployVerifiesInsideTheEnvironmentByDefault(t *testing.T) {
 	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
 	out, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false)
 	require.NoError(t, err, cliMessage(err))
-	steps := []string{"| apply | ok", "| read outputs | ok", "| services running the release | ok | 0s | services done", "| smoke materialization | ok | 0s | smoke done", "| quality gate | ok | 0s | outcome pass", "| record | ok"}
+	steps := []string{"| verification tool | ok", "| apply | ok", "| read outputs | ok", "| services running the release | ok | 0s | services done", "| smoke materialization | ok | 0s | smoke done", "| quality gate | ok | 0s | outcome pass", "| record | ok"}
 	for _, step := range steps {
 		assert.Contains(t, out, step)
 	}
@@ -172,4 +172,18 @@ func TestQualityRunsTheGateTaskOfTheEnvironment(t *testing.T) {
 	require.NoError(t, report.RequirePass())
 	g = ran(t, eng, envrunPath, "gate")
 	assert.Empty(t, argAfter(g.Execs()[len(g.Execs())-1], "--commit"))
+}
+
+func TestDeployStopsBeforeApplyWhenTheVerificationToolDoesNotBuild(t *testing.T) {
+	first, _ := promotionEnvs(t)
+	rel := testRelease(t)
+	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
+	eng.FailExec(1, "", "cmd/envrun/main.go:9:2: undefined: cli.Run", "go", "build", "-trimpath", "-o", "/out/envrun")
+	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false)
+	require.Error(t, err)
+	msg := cliMessage(err)
+	assert.Contains(t, msg, "| verification tool | failed")
+	assert.Contains(t, msg, "undefined: cli.Run", "the compiler's own reason")
+	assert.Negative(t, queryIndex(eng, `"apply"`), "nothing is applied")
+	assert.Empty(t, ledger.logs["iceberg-lakehouse/"+first+"/releases"], "nothing happened to record")
 }
