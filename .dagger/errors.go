@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -35,6 +36,8 @@ func surface(err error) error {
 	}
 	// A bare GraphQL error renders as "input: <message>"; say only the message.
 	msg := redact.Text(strings.Replace(err.Error(), gql.Error(), gql.Message, 1))
+	// A real engine appends its trace id to every message: noise to a user.
+	msg = traceparent.ReplaceAllString(msg, "")
 	ext := map[string]any{}
 	var exec *dagger.ExecError
 	if errors.As(err, &exec) {
@@ -56,6 +59,8 @@ func surface(err error) error {
 	}
 	return &gqlerror.Error{Message: msg, Extensions: ext}
 }
+
+var traceparent = regexp.MustCompile(` ?\[traceparent:[0-9a-f-]+\]`)
 
 // surfaceTo is surface for deferred use on a named error result.
 func surfaceTo(err *error) { *err = surface(*err) }

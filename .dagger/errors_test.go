@@ -43,6 +43,10 @@ func TestCLIMessageDropsContextWrappedAroundAnSDKError(t *testing.T) {
 	assert.Equal(t, exec.Message, cliMessage(fmt.Errorf("validate gcp: %w", exec)))
 	assert.Equal(t, "validate gcp: boom", cliMessage(fmt.Errorf("validate gcp: %w", errors.New("boom"))))
 	assert.Contains(t, cliMessage(surface(fmt.Errorf("validate gcp: %w", exec))), "validate gcp: process")
+
+	// What a real engine (the rig) returns: its trace id after the message.
+	traced := &gqlerror.Error{Message: "plan dev/aws: exit code: 1 [traceparent:612e4db51ced91bdda1a8561ed1cef90-682c5c4ef7c191dc]"}
+	assert.Equal(t, "deploy: plan dev/aws: exit code: 1", cliMessage(surface(fmt.Errorf("deploy: %w", traced))))
 }
 
 func firstEnv(t testing.TB) string {
