@@ -124,14 +124,23 @@ func (r *Runner) WaitServices(ctx context.Context, s Services, timeout time.Dura
 		want[svc.Name] = svc.TaskDefinition
 	}
 	last := map[string]string{}
+	failures := 0
 	for {
 		out, err := r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(s.Cluster), Services: names})
 		if err != nil {
 			if ctx.Err() != nil {
 				return r.servicesTimeout(timeout, last)
 			}
-			return fmt.Errorf("describe services: %w", err)
+			if failures++; failures >= maxPollFailures {
+				return fmt.Errorf("describe services: %d reads in a row failed, the last: %w", failures, err)
+			}
+			r.say("cannot read the services (%v); retrying", err)
+			if err := r.wait(ctx); err != nil {
+				return r.servicesTimeout(timeout, last)
+			}
+			continue
 		}
+		failures = 0
 		for _, f := range out.Failures {
 			return fmt.Errorf("service %s: %s %s", shortARN(aws.ToString(f.Arn)), aws.ToString(f.Reason), aws.ToString(f.Detail))
 		}

@@ -25,6 +25,8 @@ type fakeECS struct {
 	services  [][]types.Service // one answer per DescribeServices
 	svcPolls  int
 	taskDef   types.TaskDefinition
+	// failReads makes the first reads (DescribeTasks, DescribeServices) fail.
+	failReads int
 }
 
 const testTaskARN = "arn:aws:ecs:eu-west-1:123456789012:task/lake/0123456789abcdef"
@@ -42,6 +44,10 @@ func (f *fakeECS) RunTask(_ context.Context, in *ecs.RunTaskInput, _ ...func(*ec
 func (f *fakeECS) DescribeTasks(_ context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failReads > 0 {
+		f.failReads--
+		return nil, fmt.Errorf("ThrottlingException: Rate exceeded")
+	}
 	if len(in.Tasks) != 1 || in.Tasks[0] != testTaskARN {
 		return nil, fmt.Errorf("unexpected tasks %v", in.Tasks)
 	}
@@ -62,6 +68,10 @@ func (f *fakeECS) StopTask(_ context.Context, in *ecs.StopTaskInput, _ ...func(*
 func (f *fakeECS) DescribeServices(_ context.Context, _ *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failReads > 0 {
+		f.failReads--
+		return nil, fmt.Errorf("ThrottlingException: Rate exceeded")
+	}
 	i := min(f.svcPolls, len(f.services)-1)
 	f.svcPolls++
 	return &ecs.DescribeServicesOutput{Services: f.services[i]}, nil

@@ -100,7 +100,7 @@ func (r *Runner) RunTask(ctx context.Context, run Run) (Result, error) {
 	r.say("%s task %s started", run.Name, shortARN(arn))
 	waitCtx, cancel := context.WithTimeout(ctx, run.Timeout)
 	defer cancel()
-	lastStatus := ""
+	lastStatus, failures := "", 0
 	for {
 		if err := r.wait(waitCtx); err != nil {
 			return r.abandon(ctx, run, arn, err)
@@ -110,8 +110,15 @@ func (r *Runner) RunTask(ctx context.Context, run Run) (Result, error) {
 			if waitCtx.Err() != nil {
 				return r.abandon(ctx, run, arn, waitCtx.Err())
 			}
-			return Result{TaskARN: arn}, fmt.Errorf("follow the %s task %s: %w", run.Name, shortARN(arn), err)
+			// A passing API error must not fail a verification that runs
+			// for many minutes; several in a row mean it cannot be followed.
+			if failures++; failures < maxPollFailures {
+				r.say("%s task %s: cannot read its status (%v); retrying", run.Name, shortARN(arn), err)
+				continue
+			}
+			return r.abandon(ctx, run, arn, fmt.Errorf("%d status reads in a row failed, the last: %w", failures, err))
 		}
+		failures = 0
 		if len(desc.Tasks) == 0 {
 			return Result{TaskARN: arn}, fmt.Errorf("the %s task %s vanished: ECS describes it no more", run.Name, shortARN(arn))
 		}
@@ -145,6 +152,10 @@ func (r *Runner) abandon(ctx context.Context, run Run, arn string, cause error) 
 	}
 	return Result{TaskARN: arn}, fmt.Errorf("the %s task %s was abandoned (%v); %s", run.Name, shortARN(arn), cause, why)
 }
+
+// maxPollFailures is how many status reads in a row may fail before the
+// runner gives up (the SDK already retries each read).
+const maxPollFailures = 5
 
 // Outcome reads a stopped task: the exit code of its container, or why it
 // never ran (image pull, secrets, capacity …).
