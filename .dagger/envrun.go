@@ -98,37 +98,38 @@ func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Reco
 	}
 	var gate *GateReport
 	err := rec.Run(ctx, "quality gate", "", func(ctx context.Context) (string, error) {
-		g, err := m.gateInEnvironment(ctx, client, env.Name(), &rel, env.Promotion().WarningsBlock)
+		g, id, err := m.gateInEnvironment(ctx, client, env.Name(), &rel, env.Promotion().WarningsBlock)
 		if err != nil {
 			return "", plain(err)
 		}
 		gate = g
-		return "outcome " + g.Outcome, plain(g.RequirePass())
+		return fmt.Sprintf("outcome %s (report %s/%s/gate.json)", g.Outcome, targets.Gate.ReportURI, id), plain(g.RequirePass())
 	})
 	return gate, err
 }
 
 // gateInEnvironment runs the environment's gate task for rel (nil: the
 // images the environment runs, bound to no release) and reads the report it
-// left in the environment's bucket.
-func (m *Lakehouse) gateInEnvironment(ctx context.Context, client *dagger.Container, env string, rel *release.Record, warningsBlock bool) (*GateReport, error) {
+// left in the environment's bucket; it returns the report and its run id.
+func (m *Lakehouse) gateInEnvironment(ctx context.Context, client *dagger.Container, env string, rel *release.Record, warningsBlock bool) (*GateReport, string, error) {
 	id := "run-" + runID()
-	args := []string{envrunPath, "gate", "--outputs", outputsPath, "--run-id", id, "--out", gateOut, "--started-by", startedBy(rel)}
+	var gateArgs []string
 	if rel != nil {
 		id = rel.ID + "-" + runID()
-		args[5] = id
-		args = append(args, "--", "--commit", rel.Commit, "--runtime-image", rel.RuntimeImage, "--gate-image", rel.GateImage)
+		gateArgs = []string{"--", "--commit", rel.Commit, "--runtime-image", rel.RuntimeImage, "--gate-image", rel.GateImage}
 	}
+	args := append([]string{envrunPath, "gate", "--outputs", outputsPath, "--run-id", id, "--out", gateOut, "--started-by", startedBy(rel)}, gateArgs...)
 	ctr := client.WithDirectory(gateOut, dag.Directory()).WithExec(args)
 	report, err := ctr.File(gateJSONPath).Contents(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("quality %s: the gate task inside the environment: %w", env, err)
+		return nil, id, fmt.Errorf("quality %s: the gate task inside the environment: %w", env, err)
 	}
 	md := ""
 	if names, err := ctr.Directory(gateOut).Entries(ctx); err == nil && slices.Contains(names, "gate.md") {
 		md, _ = ctr.File(gateMDPath).Contents(ctx)
 	}
-	return newGateReport(env, report, md, ctr.File(gateJSONPath), rel, warningsBlock)
+	g, err := newGateReport(env, report, md, ctr.File(gateJSONPath), rel, warningsBlock)
+	return g, id, err
 }
 
 // summaryOf reads envrun's one-line JSON summary.

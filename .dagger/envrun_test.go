@@ -75,7 +75,7 @@ func TestDeployVerifiesInsideTheEnvironmentByDefault(t *testing.T) {
 	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
 	out, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false)
 	require.NoError(t, err, cliMessage(err))
-	steps := []string{"| verification tool | ok", "| apply | ok", "| read outputs | ok", "| services running the release | ok | 0s | services done", "| smoke materialization | ok | 0s | smoke done", "| quality gate | ok | 0s | outcome pass", "| record | ok"}
+	steps := []string{"| verification tool | ok", "| apply | ok", "| read outputs | ok", "| services running the release | ok | 0s | services done", "| smoke materialization | ok | 0s | smoke done", "| quality gate | ok | 0s | outcome pass (report s3://lake-bucket/quality/" + rel.ID + "-", "| record | ok"}
 	for _, step := range steps {
 		assert.Contains(t, out, step)
 	}

@@ -221,7 +221,8 @@ func (m *Lakehouse) Quality(
 		} else if targets.Gate == nil {
 			return nil, fmt.Errorf("quality %s: the environment has no quality-gate task (output quality_gate is null): deploy a release to it first, or use --direct", t)
 		}
-		return m.gateInEnvironment(ctx, m.envrunClient(t, outputs), env, rel, t.Env().Promotion().WarningsBlock)
+		g, _, err := m.gateInEnvironment(ctx, m.envrunClient(t, outputs), env, rel, t.Env().Promotion().WarningsBlock)
+		return g, err
 	}
 	if rel == nil {
 		return nil, fmt.Errorf("quality %s: --direct runs the release's gate image: give --release-record", t)
