@@ -17,7 +17,8 @@ and both counting every row. Run it with the Soda virtualenv from ``dagster/``::
     .venv-soda/bin/python -m benchmarks.gate_bench --sizes 100000,400000 --access-level admin
 
 Goals (issue 11): peak RSS at 4e6 rows within 1.3x of the peak at 1e5; gate wall
-time within 1.5x of the bare DuckDB scan.
+time within 1.5x of the bare DuckDB scan. Where the gate's time goes, phase by phase:
+``python -m benchmarks.gate_phases``.
 """
 
 from __future__ import annotations
