@@ -52,10 +52,7 @@ def step(name, fn):
 step("import pyarrow", lambda: __import__("pyarrow"))
 step("import pyiceberg", lambda: __import__("pyiceberg.table"))
 step("import duckdb", lambda: __import__("duckdb"))
-def soda():
-    from lakehouse.quality.soda_scan import load_soda
-    load_soda()
-step("import soda", soda)
+step("import soda", lambda: __import__("soda.scan"))
 step("import the gate", lambda: __import__("lakehouse.quality.gate"))
 from lakehouse import catalog
 from lakehouse.quality import gate, materialize, snapshot
