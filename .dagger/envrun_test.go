@@ -187,3 +187,26 @@ func TestDeployStopsBeforeApplyWhenTheVerificationToolDoesNotBuild(t *testing.T)
 	assert.Negative(t, queryIndex(eng, `"apply"`), "nothing is applied")
 	assert.Empty(t, ledger.logs["iceberg-lakehouse/"+first+"/releases"], "nothing happened to record")
 }
+
+func TestDeployToAnEnvironmentWithoutDagsterRunsOnlyTheGate(t *testing.T) {
+	first, _ := promotionEnvs(t)
+	rel := testRelease(t)
+	m, eng, _, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		if last := c.LastExec(); len(last) > 1 && last[1] == "output" {
+			var outs map[string]map[string]any
+			_ = json.Unmarshal([]byte(appliedOutputs(first, rel.RuntimeImage, rel.GateImage)), &outs)
+			for _, k := range []string{"dagster_services", "smoke_run", "dagster_image"} {
+				outs[k]["value"] = nil
+			}
+			b, _ := json.Marshal(outs)
+			return string(b), true
+		}
+		return nil, false
+	})
+	out, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false)
+	require.NoError(t, err, cliMessage(err))
+	assert.Contains(t, out, "| smoke materialization | skipped")
+	assert.Contains(t, out, "| quality gate | ok")
+	assert.Negative(t, queryIndex(eng, `"smoke","--outputs"`), "no smoke task to start")
+}
