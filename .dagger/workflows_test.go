@@ -21,8 +21,9 @@ type workflow struct {
 }
 
 type wfJob struct {
-	Needs       any `yaml:"needs"`
-	Environment any `yaml:"environment"`
+	Needs       any               `yaml:"needs"`
+	Outputs     map[string]string `yaml:"outputs"`
+	Environment any               `yaml:"environment"`
 	Concurrency struct {
 		Group            string `yaml:"group"`
 		CancelInProgress any    `yaml:"cancel-in-progress"`
@@ -168,14 +169,17 @@ func evalMatrix(t *testing.T, expr string, listingJSON string) []string {
 }
 
 func TestDeployJobsFollowThePromotionOrderOfTheEnvironmentsFiles(t *testing.T) {
-	var deploy *wfJob
-	for _, wf := range loadWorkflows(t) {
-		if job, ok := wf.Jobs["deploy"]; ok && wf.file == "deploy.yml" {
-			deploy = &job
-		}
-	}
-	require.NotNil(t, deploy, "deploy.yml has a deploy job")
+	deploy := loadWorkflowJob(t, "deploy.yml", "deploy")
 	assert.ElementsMatch(t, []any{"environments", "release"}, deploy.Needs)
+	// The release reaches the deploy jobs as an artifact: image references
+	// can embed account ids, which GitHub drops from job outputs as secrets.
+	release := loadWorkflowJob(t, "deploy.yml", "release")
+	assert.Empty(t, release.Outputs, "the release job passes nothing through job outputs")
+	downloads := false
+	for _, s := range deploy.Steps {
+		downloads = downloads || (strings.HasPrefix(s.Uses, "actions/download-artifact@") && s.With["name"] == "release")
+	}
+	assert.True(t, downloads, "each deploy job downloads the release artifact")
 	assert.Equal(t, 1, deploy.Strategy.MaxParallel, "environments deploy one after another")
 	require.NotNil(t, deploy.Strategy.FailFast)
 	assert.True(t, *deploy.Strategy.FailFast, "a failed deploy stops the environments after it")
@@ -222,4 +226,17 @@ func assertPromotionOrder(t *testing.T, listingJSON string, order []string) {
 			assert.Less(t, pos[e.PromotesFrom], pos[e.Name], "%s deploys before its upstream %s", e.Name, e.PromotesFrom)
 		}
 	}
+}
+
+func loadWorkflowJob(t *testing.T, file, job string) wfJob {
+	t.Helper()
+	for _, wf := range loadWorkflows(t) {
+		if wf.file == file {
+			j, ok := wf.Jobs[job]
+			require.True(t, ok, "%s has no job %s", file, job)
+			return j
+		}
+	}
+	t.Fatalf("no workflow %s", file)
+	return wfJob{}
 }
