@@ -254,6 +254,11 @@ run "dagster" {
   }
 
   assert {
+    condition     = local.dagster_ecr_repository_arn == "arn:aws:ecr:us-east-1:123456789012:repository/lakehouse" && local.gate_ecr_repository_arn == "arn:aws:ecr:us-east-1:123456789012:repository/lakehouse"
+    error_message = "the execution roles may pull exactly the ECR repository each release image names"
+  }
+
+  assert {
     condition     = !var.enable_dagster || (output.smoke_run.container == "run" && output.smoke_run.command == ["python", "-m", "lakehouse.smoke"] && output.smoke_run.assign_public_ip == false)
     error_message = "the smoke task must replace the run container's command with the smoke module, in private subnets"
   }
@@ -294,6 +299,20 @@ run "without_dagster" {
   assert {
     condition     = output.dagster_env["ICEBERG_WAREHOUSE"] == "s3://${var.project_name}-${var.environment}-lakehouse/warehouse"
     error_message = "the catalog settings are still output without Dagster (a local Dagster can use them)"
+  }
+}
+
+run "images_outside_ecr_need_no_pull_permission" {
+  command = plan
+
+  variables {
+    dagster_image = "ghcr.io/acme/lakehouse@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+    gate_image    = "987654321098.dkr.ecr.eu-west-1.amazonaws.com/team/gate@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+  }
+
+  assert {
+    condition     = local.dagster_ecr_repository_arn == null && local.gate_ecr_repository_arn == "arn:aws:ecr:eu-west-1:987654321098:repository/team/gate"
+    error_message = "a non-ECR image gets no ECR permission; an ECR image in another account and region gets exactly its repository"
   }
 }
 
