@@ -6,14 +6,17 @@
 # the Dagster log group, read the database secret, nothing else.
 
 locals {
-  # ECR repository of an image pinned by digest, or null for other registries
-  # (public images need no pull permission).
-  dagster_ecr_repository_arn = try(format("arn:%s:ecr:%s:%s:repository/%s",
-    data.aws_partition.current.partition,
-    regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^@]+)@", var.dagster_image)[1],
-    regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^@]+)@", var.dagster_image)[0],
-    regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^@]+)@", var.dagster_image)[2],
-  ), null)
+  # ECR repository of each release image pinned by digest, or null for other
+  # registries (public images need no pull permission): the execution roles
+  # may pull exactly that repository.
+  ecr_image_reference = "^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^@]+)@"
+  ecr_repository_arns = {
+    for role, parts in {
+      for role, image in { dagster = var.dagster_image, gate = var.gate_image } :
+      role => try(regex(local.ecr_image_reference, image), null)
+    } : role => parts == null ? null : format("arn:%s:ecr:%s:%s:repository/%s", data.aws_partition.current.partition, parts[1], parts[0], parts[2])
+  }
+  dagster_ecr_repository_arn = local.ecr_repository_arns["dagster"]
 
   cluster_task_arns = "arn:${data.aws_partition.current.partition}:ecs:${var.aws_region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.catalog.name}/*"
 }

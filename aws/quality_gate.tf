@@ -12,12 +12,7 @@ locals {
   gate            = var.gate_image != null
   gate_report_uri = "s3://${local.bucket_name}/quality"
 
-  gate_ecr_repository_arn = try(format("arn:%s:ecr:%s:%s:repository/%s",
-    data.aws_partition.current.partition,
-    regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^@]+)@", var.gate_image)[1],
-    regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^@]+)@", var.gate_image)[0],
-    regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^@]+)@", var.gate_image)[2],
-  ), null)
+  gate_ecr_repository_arn = local.ecr_repository_arns["gate"]
 
   gate_env = merge(local.dagster_env, {
     LAKEHOUSE_ACCESS_LEVEL     = "reader"
