@@ -289,6 +289,16 @@ variable "dagster_run_memory_mib" {
 # because an environment is its tfvars file. Declared in both roots so the
 # shared file never warns about undeclared variables.
 
+variable "cloud_provider" {
+  description = "The cloud this environment deploys to (aws or gcp): the root the pipeline uses for it by default. Declared in both roots because the file is shared; neither root reads it."
+  type        = string
+
+  validation {
+    condition     = contains(["aws", "gcp"], var.cloud_provider)
+    error_message = "cloud_provider must be \"aws\" or \"gcp\"."
+  }
+}
+
 variable "promotion_upstream" {
   description = "The environment whose passing release this one deploys (\"\" for the first environment, which deploys releases straight from publish)."
   type        = string

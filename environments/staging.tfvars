@@ -3,6 +3,10 @@
 project_name = "lakehouse"
 environment  = "staging"
 
+# The cloud this environment deploys to: the Terraform root (aws/ or gcp/)
+# deploy, promote and the workflows use. Both roots read this file.
+cloud_provider = "aws"
+
 # Catalog (Nessie) sizing.
 catalog_cpu_units     = 512
 catalog_memory_mib    = 1024

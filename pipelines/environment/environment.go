@@ -34,8 +34,13 @@ var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
 type Env struct {
 	name      string
 	project   string
+	cloud     string
 	promotion Promotion
 }
+
+// Clouds are the values cloud_provider may take: the repository's
+// Terraform roots (pipelines/terraform.Clouds follows this list).
+var Clouds = []string{"aws", "gcp"}
 
 // String returns the environment name, e.g. "dev".
 func (e Env) String() string { return e.name }
@@ -45,6 +50,10 @@ func (e Env) Name() string { return e.name }
 
 // ProjectName returns the tfvars project_name of the environment.
 func (e Env) ProjectName() string { return e.project }
+
+// Cloud returns the cloud the environment deploys to (its cloud_provider):
+// the root deploy, promote and the workflows use unless told otherwise.
+func (e Env) Cloud() string { return e.cloud }
 
 // IsZero reports whether e is the zero Env (not obtained from a Catalog).
 func (e Env) IsZero() bool { return e.name == "" }
@@ -205,11 +214,18 @@ func parseTfvars(filename string, src []byte) (Env, error) {
 	if err != nil {
 		return Env{}, err
 	}
+	cloud, err := stringAttr(filename, attrs, "cloud_provider")
+	if err != nil {
+		return Env{}, fmt.Errorf("%w (the cloud this environment deploys to: one of %s)", err, strings.Join(Clouds, ", "))
+	}
+	if !slices.Contains(Clouds, cloud.value) {
+		return Env{}, fmt.Errorf("%s:%d: cloud_provider = %q: allowed values are %s (the Terraform root this environment deploys with)", filename, cloud.line, cloud.value, strings.Join(Clouds, ", "))
+	}
 	promotion, err := parsePromotion(filename, attrs)
 	if err != nil {
 		return Env{}, err
 	}
-	return Env{name: stem, project: project.value, promotion: promotion}, nil
+	return Env{name: stem, project: project.value, cloud: cloud.value, promotion: promotion}, nil
 }
 
 type attrValue struct {
@@ -241,18 +257,32 @@ type Listing struct {
 	Names []string `json:"names"`
 	// Environments describe each usable environment's files.
 	Environments []ListedEnv `json:"environments"`
+	// Targets are the usable environments with their cloud, sorted by name:
+	// the matrix of jobs that plan or watch every environment.
+	Targets []Target `json:"targets"`
 	// Invalid are the files that define no usable environment.
 	Invalid []ListedInvalid `json:"invalid"`
 	// PromotionOrder is the order a release moves through the environments,
 	// or empty with PromotionError set when the files do not form one.
 	PromotionOrder []string `json:"promotion_order"`
+	// DeployTargets are PromotionOrder with each environment's cloud: the
+	// matrix of deploy jobs, in the order a release moves.
+	DeployTargets  []Target `json:"deploy_targets"`
 	PromotionError string   `json:"promotion_error,omitempty"`
+}
+
+// Target is an environment and the cloud it deploys to, one job of a
+// workflow matrix.
+type Target struct {
+	Env   string `json:"env"`
+	Cloud string `json:"cloud"`
 }
 
 // ListedEnv is one usable environment in a Listing.
 type ListedEnv struct {
 	Name    string `json:"name"`
 	Project string `json:"project"`
+	Cloud   string `json:"cloud"`
 	Tfvars  string `json:"tfvars"`
 	EnvFile string `json:"env_file"`
 	// PromotesFrom is the upstream environment ("" for the first).
@@ -269,18 +299,20 @@ type ListedInvalid struct {
 
 // Listing describes the catalog for machines (JSON) and people.
 func (c *Catalog) Listing() Listing {
-	l := Listing{Names: c.Names(), Environments: []ListedEnv{}, Invalid: []ListedInvalid{}, PromotionOrder: []string{}}
+	l := Listing{Names: c.Names(), Environments: []ListedEnv{}, Targets: []Target{}, Invalid: []ListedInvalid{}, PromotionOrder: []string{}, DeployTargets: []Target{}}
 	for _, e := range c.envs {
 		l.Environments = append(l.Environments, ListedEnv{
-			Name: e.name, Project: e.project, Tfvars: e.TfvarsFile(), EnvFile: e.EnvFile(),
+			Name: e.name, Project: e.project, Cloud: e.cloud, Tfvars: e.TfvarsFile(), EnvFile: e.EnvFile(),
 			PromotesFrom: e.promotion.Upstream, RequiresApproval: e.promotion.RequiresApproval,
 		})
+		l.Targets = append(l.Targets, Target{Env: e.name, Cloud: e.cloud})
 	}
 	if order, err := c.PromotionOrder(); err != nil {
 		l.PromotionError = err.Error()
 	} else {
 		for _, e := range order {
 			l.PromotionOrder = append(l.PromotionOrder, e.name)
+			l.DeployTargets = append(l.DeployTargets, Target{Env: e.name, Cloud: e.cloud})
 		}
 	}
 	for _, inv := range c.invalid {

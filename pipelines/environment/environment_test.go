@@ -11,7 +11,7 @@ import (
 )
 
 func tfvars(env string) *fstest.MapFile {
-	return &fstest.MapFile{Data: []byte("project_name = \"lakehouse\"\nenvironment  = \"" + env + "\"\n")}
+	return &fstest.MapFile{Data: []byte("project_name = \"lakehouse\"\nenvironment  = \"" + env + "\"\ncloud_provider = \"aws\"\n")}
 }
 
 func TestDiscoverFindsEveryTfvarsFileSorted(t *testing.T) {
@@ -92,7 +92,7 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 		{
 			name:    "environment attribute differs from the file name",
 			file:    "environments/staging.tfvars",
-			content: "project_name = \"lakehouse\"\n\nenvironment = \"dev\"\n",
+			content: "project_name = \"lakehouse\"\n\nenvironment = \"dev\"\ncloud_provider = \"aws\"\n",
 			want:    []string{"environments/staging.tfvars:3", `environment = "dev"`, `set environment = "staging"`},
 		},
 		{
@@ -112,6 +112,18 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 			file:    "environments/qa.tfvars",
 			content: "environment = var.x\n",
 			want:    []string{"environments/qa.tfvars:1", "literal string"},
+		},
+		{
+			name:    "cloud_provider missing",
+			file:    "environments/qa.tfvars",
+			content: "project_name = \"lakehouse\"\nenvironment = \"qa\"\n",
+			want:    []string{"environments/qa.tfvars", "missing cloud_provider", "aws, gcp"},
+		},
+		{
+			name:    "cloud_provider not a cloud of the repository",
+			file:    "environments/qa.tfvars",
+			content: "project_name = \"lakehouse\"\nenvironment = \"qa\"\ncloud_provider = \"azure\"\n",
+			want:    []string{"environments/qa.tfvars:3", `cloud_provider = "azure"`, "allowed values are aws, gcp"},
 		},
 		{
 			name:    "syntax error",

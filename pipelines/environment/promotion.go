@@ -92,9 +92,10 @@ func (e Env) Promotion() Promotion { return e.promotion }
 
 // PromotionOrder returns the environments in the order a release moves
 // through them (the first environment, then each one's downstream). The
-// order must be one chain or tree with exactly one first environment, every
-// upstream a usable environment, and no cycle; otherwise the error names
-// each offending file and line.
+// order must be one chain or tree per cloud, each with exactly one first
+// environment, every upstream a usable environment of the same cloud, and no
+// cycle; otherwise the error names each offending file and line. Chains of
+// different clouds follow each other in the order of Clouds.
 func (c *Catalog) PromotionOrder() ([]Env, error) {
 	byName := map[string]Env{}
 	for _, e := range c.envs {
@@ -115,17 +116,25 @@ func (c *Catalog) PromotionOrder() ([]Env, error) {
 			errs = append(errs, fmt.Errorf("%s:%d: promotion_upstream = %q, but %s is invalid: fix it first", e.TfvarsFile(), e.promotion.line, up, invalid[up]))
 		case byName[up].IsZero():
 			errs = append(errs, fmt.Errorf("%s:%d: promotion_upstream = %q is not an environment: known environments are %s", e.TfvarsFile(), e.promotion.line, up, strings.Join(c.Names(), ", ")))
+		case byName[up].cloud != e.cloud:
+			// The upstream's evidence is in its cloud's ledger and the
+			// release's images in one registry: a chain stays in one cloud.
+			errs = append(errs, fmt.Errorf("%s:%d: promotion_upstream = %q, but %s deploys to %s and %s to %s: a release's evidence lives in its cloud's state bucket, so a promotion chain stays in one cloud; set the same cloud_provider in both files or start a chain in %s (promotion_upstream = \"\")",
+				e.TfvarsFile(), e.promotion.line, up, up, byName[up].cloud, e.name, e.cloud, e.cloud))
 		}
 	}
-	switch {
-	case len(roots) == 0 && len(errs) == 0:
+	if len(roots) == 0 && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("no first environment: every environments/*.tfvars names a promotion_upstream; set promotion_upstream = \"\" in the environment that deploys releases from publish"))
-	case len(roots) > 1:
-		files := make([]string, len(roots))
-		for i, r := range roots {
-			files[i] = r.TfvarsFile()
+	}
+	// One chain per cloud: each starts at exactly one first environment.
+	rootsByCloud := map[string][]string{}
+	for _, r := range roots {
+		rootsByCloud[r.cloud] = append(rootsByCloud[r.cloud], r.TfvarsFile())
+	}
+	for _, cloud := range Clouds {
+		if files := rootsByCloud[cloud]; len(files) > 1 {
+			errs = append(errs, fmt.Errorf("%d first environments deploying to %s (%s) have promotion_upstream = \"\": exactly one per cloud may; set the others' promotion_upstream to the environment they promote from", len(files), cloud, strings.Join(files, ", ")))
 		}
-		errs = append(errs, fmt.Errorf("%d first environments (%s) have promotion_upstream = \"\": exactly one may; set the others' promotion_upstream to the environment they promote from", len(roots), strings.Join(files, ", ")))
 	}
 	for _, e := range c.envs {
 		if cycle := cycleFrom(e, byName); cycle != nil {
@@ -136,19 +145,33 @@ func (c *Catalog) PromotionOrder() ([]Env, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	// Each chain before the next: a release moves through one cloud's
+	// environments in order, whatever another cloud's chain does.
 	var order []Env
-	queue := roots
-	for len(queue) > 0 {
+	for _, cloud := range Clouds {
+		for _, root := range roots {
+			if root.cloud == cloud {
+				order = append(order, downstreamOf(root, c.envs)...)
+			}
+		}
+	}
+	return order, nil
+}
+
+// downstreamOf lists root and every environment below it, breadth first.
+func downstreamOf(root Env, envs []Env) []Env {
+	var order []Env
+	for queue := []Env{root}; len(queue) > 0; {
 		next := queue[0]
 		queue = queue[1:]
 		order = append(order, next)
-		for _, e := range c.envs {
+		for _, e := range envs {
 			if e.promotion.Upstream == next.name {
 				queue = append(queue, e)
 			}
 		}
 	}
-	return order, nil
+	return order
 }
 
 // cycleFrom follows upstreams from e and returns the cycle it enters, if any.

@@ -14,7 +14,7 @@ func promoting(env, upstream string, extra ...string) []byte {
 	for _, e := range extra {
 		s += e + "\n"
 	}
-	return []byte(s)
+	return []byte(s + "cloud_provider = \"aws\"\n")
 }
 
 func order(t *testing.T, c *Catalog) []string {
@@ -55,6 +55,56 @@ func TestAnAddedEnvironmentTakesItsPlaceInThePromotionOrder(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a1", "qa", "c3"}, order(t, c))
+}
+
+func onCloud(env, cloud, upstream string) []byte {
+	return []byte("project_name = \"lakehouse\"\nenvironment = \"" + env + "\"\ncloud_provider = \"" + cloud + "\"\npromotion_upstream = \"" + upstream + "\"\n")
+}
+
+// A repository may deploy to both clouds: one chain per cloud, each in
+// order, and the deploy matrix carries each environment's cloud.
+func TestEachCloudHasItsOwnChainAndTheListingCarriesTheCloud(t *testing.T) {
+	c, err := NewCatalog(map[string][]byte{
+		"environments/g1.tfvars": onCloud("g1", "gcp", ""),
+		"environments/a1.tfvars": onCloud("a1", "aws", ""),
+		"environments/g2.tfvars": onCloud("g2", "gcp", "g1"),
+		"environments/a2.tfvars": onCloud("a2", "aws", "a1"),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a1", "a2", "g1", "g2"}, order(t, c), "one cloud's chain, then the other's, never interleaved")
+	l := c.Listing()
+	assert.Empty(t, l.PromotionError)
+	assert.Equal(t, []Target{{"a1", "aws"}, {"a2", "aws"}, {"g1", "gcp"}, {"g2", "gcp"}}, l.DeployTargets)
+	assert.Equal(t, []Target{{"a1", "aws"}, {"a2", "aws"}, {"g1", "gcp"}, {"g2", "gcp"}}, l.Targets)
+	g, _ := c.Lookup("g2")
+	assert.Equal(t, "gcp", g.Cloud())
+}
+
+func TestAPromotionChainStaysInOneCloud(t *testing.T) {
+	c, err := NewCatalog(map[string][]byte{
+		"environments/a1.tfvars": onCloud("a1", "aws", ""),
+		"environments/g2.tfvars": onCloud("g2", "gcp", "a1"),
+	})
+	require.NoError(t, err)
+	_, err = c.PromotionOrder()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "environments/g2.tfvars:4")
+	assert.Contains(t, err.Error(), "a1 deploys to aws and g2 to gcp")
+	assert.Contains(t, err.Error(), "stays in one cloud")
+	l := c.Listing()
+	assert.Empty(t, l.DeployTargets, "no deploy matrix from a broken order")
+	assert.NotEmpty(t, l.PromotionError)
+
+	c, err = NewCatalog(map[string][]byte{
+		"environments/a1.tfvars": onCloud("a1", "aws", ""),
+		"environments/a2.tfvars": onCloud("a2", "aws", ""),
+		"environments/g1.tfvars": onCloud("g1", "gcp", ""),
+	})
+	require.NoError(t, err)
+	_, err = c.PromotionOrder()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "2 first environments deploying to aws")
+	assert.NotContains(t, err.Error(), "g1.tfvars", "gcp's single first environment is fine")
 }
 
 func TestPromotionOrderRefusesCyclesUnknownUpstreamsAndTwoFirstEnvironments(t *testing.T) {
@@ -109,7 +159,7 @@ func TestPromotionSettingsAreValidatedWithFileAndLine(t *testing.T) {
 	} {
 		c, err := NewCatalog(map[string][]byte{
 			"environments/a1.tfvars": promoting("a1", ""),
-			"environments/b2.tfvars": []byte("project_name = \"lakehouse\"\nenvironment  = \"b2\"\n" + in + "\n"),
+			"environments/b2.tfvars": []byte("project_name = \"lakehouse\"\nenvironment  = \"b2\"\n" + in + "\ncloud_provider = \"aws\"\n"),
 		})
 		require.NoError(t, err)
 		require.Error(t, c.Err(), in)

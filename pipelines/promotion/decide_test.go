@@ -22,7 +22,7 @@ var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 func envs(t testing.TB) map[string]environment.Env {
 	t.Helper()
 	tfvars := func(env, up string, extra string) []byte {
-		return []byte(fmt.Sprintf("project_name = \"lakehouse\"\nenvironment = %q\npromotion_upstream = %q\n%s\n", env, up, extra))
+		return []byte(fmt.Sprintf("project_name = \"lakehouse\"\nenvironment = %q\ncloud_provider = \"aws\"\npromotion_upstream = %q\n%s\n", env, up, extra))
 	}
 	c, err := environment.NewCatalog(map[string][]byte{
 		"environments/a1.tfvars": tfvars("a1", "", ""),

@@ -16,7 +16,7 @@ func catalog(t *testing.T, names ...string) *environment.Catalog {
 	t.Helper()
 	files := map[string][]byte{}
 	for _, n := range names {
-		files["environments/"+n+".tfvars"] = []byte("project_name = \"lakehouse\"\nenvironment = \"" + n + "\"\n")
+		files["environments/"+n+".tfvars"] = []byte("project_name = \"lakehouse\"\nenvironment = \"" + n + "\"\ncloud_provider = \"aws\"\n")
 	}
 	c, err := environment.NewCatalog(files)
 	require.NoError(t, err)
@@ -30,6 +30,15 @@ func target(t *testing.T, env string, cloud Cloud) Target {
 	tg, err := NewTarget(e, cloud)
 	require.NoError(t, err)
 	return tg
+}
+
+// An environment file may name exactly the clouds that have a root here.
+func TestEveryCloudAnEnvironmentMayNameHasARoot(t *testing.T) {
+	var roots []string
+	for _, c := range Clouds() {
+		roots = append(roots, c.String())
+	}
+	assert.Equal(t, environment.Clouds, roots)
 }
 
 func TestParseCloudListsAllowedValues(t *testing.T) {

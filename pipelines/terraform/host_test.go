@@ -170,7 +170,7 @@ func TestHostStaleSavedPlanIsRefused(t *testing.T) {
 func TestHostConcurrentApplyOnTheSameEnvironmentIsRefusedByTheLock(t *testing.T) {
 	s3 := s3test.Start(t, stateBucket)
 	// Two checkouts (two CI jobs) of an environment added as a file.
-	qa := map[string]string{"environments/qa.tfvars": "project_name = \"lakehouse\"\nenvironment  = \"qa\"\n"}
+	qa := map[string]string{"environments/qa.tfvars": "project_name = \"lakehouse\"\nenvironment  = \"qa\"\ncloud_provider = \"aws\"\n"}
 	first := newCheckout(t, s3, "qa", qa)
 	second := newCheckout(t, s3, "qa", qa)
 	first.init()

@@ -81,7 +81,7 @@ func TestHostReleaseVarsReachThePlanAndComeBackAsOutputs(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "environments"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "aws", "main.tf"), []byte(runtimeRoot), 0o644))
 	// A tag committed by mistake: the release's -var must win over it.
-	tfvars := "project_name = \"lakehouse\"\nenvironment = \"qa\"\nenable_dagster = true\ndagster_image = \"ghcr.io/acme/lakehouse:v1\"\n"
+	tfvars := "project_name = \"lakehouse\"\nenvironment = \"qa\"\ncloud_provider = \"aws\"\nenable_dagster = true\ndagster_image = \"ghcr.io/acme/lakehouse:v1\"\n"
 	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "qa.tfvars"), []byte(tfvars), 0o644))
 	cat, err := environment.Discover(os.DirFS(root))
 	require.NoError(t, err)

@@ -13,6 +13,10 @@ variable "project_name" {
   type = string
 }
 
+variable "cloud_provider" {
+  type = string
+}
+
 # Changing it replaces terraform_data.slow (and reruns its provisioner).
 variable "revision" {
   type    = string

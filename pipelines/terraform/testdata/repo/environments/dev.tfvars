@@ -1,2 +1,3 @@
-project_name = "lakehouse"
-environment  = "dev"
+project_name   = "lakehouse"
+environment    = "dev"
+cloud_provider = "aws"

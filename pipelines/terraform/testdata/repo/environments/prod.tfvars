@@ -1,2 +1,3 @@
-project_name = "lakehouse"
-environment  = "prod"
+project_name   = "lakehouse"
+environment    = "prod"
+cloud_provider = "aws"

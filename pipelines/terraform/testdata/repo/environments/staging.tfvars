@@ -1,2 +1,3 @@
-project_name = "lakehouse"
-environment  = "staging"
+project_name   = "lakehouse"
+environment    = "staging"
+cloud_provider = "aws"
