@@ -19,9 +19,9 @@ type Objects interface {
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// maxReport bounds a report read into memory: a gate report is a few KiB
+// MaxReport bounds a report read into memory: a gate report is a few KiB
 // per table.
-const maxReport = 16 << 20
+const MaxReport = 16 << 20
 
 var runIDRule = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
@@ -95,12 +95,12 @@ func readObject(ctx context.Context, objects Objects, bucket, key string) ([]byt
 		return nil, err
 	}
 	defer out.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(out.Body, maxReport+1))
+	body, err := io.ReadAll(io.LimitReader(out.Body, MaxReport+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > maxReport {
-		return nil, fmt.Errorf("the report is larger than %d bytes", maxReport)
+	if len(body) > MaxReport {
+		return nil, fmt.Errorf("the report is larger than %d bytes", MaxReport)
 	}
 	return body, nil
 }

@@ -88,16 +88,17 @@ func TestParseOutputsRefusesWhatItCannotStart(t *testing.T) {
 	}{
 		"not json":       {nil, "not the JSON"},
 		"missing output": {func(v map[string]any) { delete(v, "smoke_run") }, "have no smoke_run"},
-		"cloud run job": {func(v map[string]any) {
-			v["quality_gate"] = map[string]any{"launcher": "cloud-run-job", "job": "gate", "project": "p", "region": "r", "run_id_variable": "GATE_RUN_ID", "report_uri": "gs://b/quality"}
-		}, "unexpected shape"},
-		"other launcher": {func(v map[string]any) { v["smoke_run"].(map[string]any)["launcher"] = "cloud-run-job" }, "ECS tasks only"},
-		"bad cluster":    {func(v map[string]any) { v["smoke_run"].(map[string]any)["cluster"] = "lake" }, "not an ECS cluster ARN"},
-		"no subnets":     {func(v map[string]any) { v["smoke_run"].(map[string]any)["subnets"] = []string{} }, "no subnets"},
-		"bad sg":         {func(v map[string]any) { v["quality_gate"].(map[string]any)["security_groups"] = []string{"default"} }, "not a subnet or security group"},
-		"report uri":     {func(v map[string]any) { v["quality_gate"].(map[string]any)["report_uri"] = "gs://b/quality" }, "not an s3://"},
-		"no services":    {func(v map[string]any) { v["dagster_services"].(map[string]any)["services"] = map[string]any{} }, "no services listed"},
-		"run id var":     {func(v map[string]any) { v["quality_gate"].(map[string]any)["run_id_variable"] = "run id" }, "not an environment variable"},
+		"mixed launchers": {func(v map[string]any) {
+			v["quality_gate"] = map[string]any{"launcher": "cloud-run-job", "job": "lake-qa-quality-gate", "project": "lake-qa-1234", "region": "europe-west1", "run_id_variable": "GATE_RUN_ID", "report_uri": "gs://lake-qa/quality"}
+		}, "mix launchers: dagster_services is \"ecs\" but quality_gate is \"cloud-run-job\""},
+		"unknown launcher":        {func(v map[string]any) { v["smoke_run"].(map[string]any)["launcher"] = "kubernetes" }, `launcher "kubernetes"`},
+		"gcp launcher, ecs shape": {func(v map[string]any) { v["smoke_run"].(map[string]any)["launcher"] = "cloud-run-job" }, "unexpected shape"},
+		"bad cluster":             {func(v map[string]any) { v["smoke_run"].(map[string]any)["cluster"] = "lake" }, "not an ECS cluster ARN"},
+		"no subnets":              {func(v map[string]any) { v["smoke_run"].(map[string]any)["subnets"] = []string{} }, "no subnets"},
+		"bad sg":                  {func(v map[string]any) { v["quality_gate"].(map[string]any)["security_groups"] = []string{"default"} }, "not a subnet or security group"},
+		"report uri":              {func(v map[string]any) { v["quality_gate"].(map[string]any)["report_uri"] = "gs://b/quality" }, "not an s3://"},
+		"no services":             {func(v map[string]any) { v["dagster_services"].(map[string]any)["services"] = map[string]any{} }, "no services listed"},
+		"run id var":              {func(v map[string]any) { v["quality_gate"].(map[string]any)["run_id_variable"] = "run id" }, "not an environment variable"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -34,13 +34,14 @@ type Run struct {
 	Timeout   time.Duration
 }
 
-// Result is how a task ended.
+// Result is how a task (ECS) or job execution (Cloud Run) ended.
 type Result struct {
+	// TaskARN is the ECS task's ARN or the Cloud Run execution's name.
 	TaskARN string
 	// ExitCode is nil when the container never ran.
 	ExitCode *int32
-	// Reason is ECS's reason for stopping (why it did not run, when it
-	// did not).
+	// Reason is the platform's reason for stopping (why it did not run,
+	// when it did not).
 	Reason string
 	// LogTail is the end of the container's log, for failures.
 	LogTail []string
@@ -198,7 +199,7 @@ func (res Result) Failure(name string) error {
 
 func orUnknown(s string) string {
 	if s == "" {
-		return "ECS gave no reason"
+		return "the platform gave no reason"
 	}
 	return s
 }
