@@ -70,7 +70,7 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 		})
 		m, tg = setup()
 		record2 := timed(func() {
-			_, _ = m.appendLedger(context.Background(), m.ledgerClient(tg), m.stateLedger(first), promotion.Entry{SchemaVersion: 1, Environment: first, Release: rel, Verdict: promotion.Failed, Reason: "bench", RecordedAt: time.Now().UTC().Format(time.RFC3339)})
+			_, _ = m.appendLedger(context.Background(), m.ledgerClient(tg), m.stateLedger(tg, first), promotion.Entry{SchemaVersion: 1, Environment: first, Release: rel, Verdict: promotion.Failed, Reason: "bench", RecordedAt: time.Now().UTC().Format(time.RFC3339)})
 		})
 		critical := resolve + max(evidence, planning) + apply + verify + record2
 		ratio := float64(wall) / float64(critical)

@@ -34,8 +34,9 @@ func (m *Lakehouse) Deploy(
 	env string,
 	// The release: the record publish returned (release.json).
 	releaseRecord *dagger.File,
-	// The cloud whose Terraform root to use: aws or gcp.
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// Upstream evidence given by hand (a ledger entry); verified like the
 	// ledger's. Default: the upstream environment's ledger.
@@ -67,8 +68,9 @@ func (m *Lakehouse) Promote(
 	from string,
 	// The environment to deploy to.
 	to string,
-	// The cloud whose Terraform root to use: aws or gcp.
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// Resource addresses whose delete or replace this deploy may apply.
 	// +optional
@@ -88,7 +90,7 @@ func (m *Lakehouse) Promote(
 	if err := m.requireCredentials(t.Cloud()); err != nil {
 		return "", fmt.Errorf("promote %s: %w", t, err)
 	}
-	entries, err := m.readLedger(ctx, m.ledgerClient(t), m.stateLedger(from))
+	entries, err := m.readLedger(ctx, m.ledgerClient(t), m.stateLedger(t, from))
 	if err != nil {
 		return "", fmt.Errorf("promote: %w", err)
 	}
@@ -104,16 +106,22 @@ func (m *Lakehouse) Promote(
 }
 
 // stateLedger is an environment's ledger beside its state, in the state
-// bucket of the committed backend file.
-func (m *Lakehouse) stateLedger(env string) ledgerAt {
-	return ledgerAt{Backend: "/src/aws/" + terraform.BackendFile, Prefix: promotion.LedgerPrefix(terraform.StateProject, env)}
+// bucket of t's committed backend file (its cloud's; a promotion chain stays
+// in one cloud, so an upstream's ledger is there too).
+func (m *Lakehouse) stateLedger(t terraform.Target, env string) ledgerAt {
+	return ledgerAt{
+		Store:   t.Backend().Type,
+		Backend: srcPath + "/" + t.Cloud().String() + "/" + terraform.BackendFile,
+		Prefix:  promotion.LedgerPrefix(terraform.StateProject, env),
+	}
 }
 
-// ledgerClient is a container that holds the cloud credentials (secrets
-// only) and the backend file, for the ledger tool.
+// ledgerClient is a container that holds t's cloud credentials (secrets
+// only) and its backend file, for the ledger tool.
 func (m *Lakehouse) ledgerClient(t terraform.Target) *dagger.Container {
-	return m.withCredentials(dag.Container().From(m.TerraformImage), terraform.AWS).
-		WithFile("/src/aws/"+terraform.BackendFile, m.Source.File("aws/"+terraform.BackendFile))
+	backend := t.Cloud().String() + "/" + terraform.BackendFile
+	return m.withCredentials(dag.Container().From(m.TerraformImage), t.Cloud()).
+		WithFile(srcPath+"/"+backend, m.Source.File(backend))
 }
 
 func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.Record, evidence *dagger.File, allowDestroy []string, direct bool) (string, error) {
@@ -231,7 +239,7 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 		if raw, err := report.JSON(); err == nil {
 			entry.Run = raw
 		}
-		return m.appendLedger(ctx, m.ledgerClient(t), m.stateLedger(env), entry)
+		return m.appendLedger(ctx, m.ledgerClient(t), m.stateLedger(t, env), entry)
 	})
 	report := rec.Finish()
 	if report.Verdict != runreport.OK {
@@ -257,7 +265,7 @@ func (m *Lakehouse) evidence(ctx context.Context, t terraform.Target, rel releas
 		}
 		raw = []promotion.RawEntry{{Seq: 0, Key: "--evidence", Body: []byte(body)}}
 	} else {
-		entries, err := m.readLedger(ctx, m.ledgerClient(t), m.stateLedger(up))
+		entries, err := m.readLedger(ctx, m.ledgerClient(t), m.stateLedger(t, up))
 		if err != nil {
 			return promotion.Decision{}, err
 		}

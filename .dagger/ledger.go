@@ -26,16 +26,22 @@ func (m *Lakehouse) goTool(name string) *dagger.File {
 // ledgerAt is where a ledger lives: a bucket (with an endpoint for local
 // S3-compatible stores) and an environment's prefix.
 type ledgerAt struct {
+	// Store is the object store: s3 (the default) or gcs, the names of the
+	// Terraform backends whose buckets hold the ledgers.
+	Store                    string
 	Bucket, Region, Endpoint string
 	PathStyle                bool
 	Prefix                   string
-	// Backend is a partial S3 backend file in the container the tool runs
-	// in (bucket and region come from it), e.g. the state bucket's.
+	// Backend is a partial backend file in the container the tool runs in
+	// (the bucket, and for S3 its region, come from it): the state bucket's.
 	Backend string
 }
 
 func (l ledgerAt) args(verb string) []string {
 	args := []string{"/tmp/lakehouse-ledger", verb, "--prefix", l.Prefix}
+	if l.Store != "" {
+		args = append(args, "--store", l.Store)
+	}
 	if l.Backend != "" {
 		args = append(args, "--backend", l.Backend)
 	}

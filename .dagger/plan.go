@@ -49,9 +49,9 @@ func (m *Lakehouse) Plan(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
-	// is a flag of the dagger CLI itself.)
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// The release to deploy (the record from publish): its images become
 	// dagster_image and gate_image. Default: the images the environment runs
@@ -159,9 +159,9 @@ func (m *Lakehouse) ApplyPlanFile(
 	ctx context.Context,
 	// The environment the plan was made for.
 	env string,
-	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
-	// is a flag of the dagger CLI itself.)
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// The saved plan file.
 	planFile *dagger.File,
@@ -239,9 +239,9 @@ func (m *Lakehouse) Apply(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
-	// is a flag of the dagger CLI itself.)
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// Resource addresses whose delete or replace this run may apply.
 	// +optional
@@ -268,9 +268,9 @@ func (m *Lakehouse) Drift(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
-	// is a flag of the dagger CLI itself.)
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// Return an error when drift is found.
 	// +optional
@@ -318,9 +318,9 @@ func (m *Lakehouse) Output(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
-	// is a flag of the dagger CLI itself.)
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 ) (_ string, rerr error) {
 	defer surfaceTo(&rerr)
@@ -358,9 +358,9 @@ func (m *Lakehouse) Unlock(
 	ctx context.Context,
 	// The environment: the name of a file environments/<env>.tfvars.
 	env string,
-	// The cloud whose Terraform root to use: aws or gcp. (Not --cloud: that
-	// is a flag of the dagger CLI itself.)
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// The lock ID terraform printed (e.g. 4d5c0c86-…).
 	lockID string,
@@ -413,8 +413,9 @@ func (m *Lakehouse) EnvFile(
 	ctx context.Context,
 	// The environment: environments/<env>.tfvars and dagster/.env.<env>.
 	env string,
-	// The cloud whose Terraform root to use: aws or gcp.
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 ) (_ *dagger.File, rerr error) {
 	defer surfaceTo(&rerr)

@@ -190,8 +190,9 @@ func (m *Lakehouse) Quality(
 	// Default: the images the environment runs, bound to no release.
 	// +optional
 	releaseRecord *dagger.File,
-	// The cloud whose Terraform root to use: aws or gcp.
-	// +default="aws"
+	// The cloud whose Terraform root to use: aws or gcp. Default: the
+	// environment's cloud_provider. (Not --cloud: a flag of the dagger CLI.)
+	// +optional
 	cloudProvider string,
 	// Run the gate from this runner (the catalog must be reachable).
 	// +optional

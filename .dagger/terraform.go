@@ -147,9 +147,14 @@ func (m *Lakehouse) target(ctx context.Context, env, cloud string) (terraform.Ta
 	if err != nil {
 		return terraform.Target{}, err
 	}
+	// The environment's file says where it deploys; --cloud-provider may
+	// name the other root (both read the same file).
+	if cloud == "" {
+		cloud = e.Cloud()
+	}
 	c, err := terraform.ParseCloud(cloud)
 	if err != nil {
-		return terraform.Target{}, err
+		return terraform.Target{}, fmt.Errorf("--cloud-provider: %w", err)
 	}
 	// init runs with -lockfile=readonly; say which file is missing and how
 	// to make it before terraform fails on it.
