@@ -100,7 +100,7 @@ output "quality_gate" {
 }
 
 output "dagster_services" {
-  description = "The long-running Dagster services (Cloud Run) and the revision each serves (null without Dagster); shared shape with aws/ where it can be. The pipeline's in-environment verification starts ECS tasks only: GCP releases are verified with --direct."
+  description = "The long-running Dagster services (Cloud Run) and the revision this apply gave each (null without Dagster): the pipeline waits until each service's latest ready revision is exactly that one, with all traffic and the release's image, before it verifies a release."
   value = local.dagster ? {
     launcher = "cloud-run"
     project  = var.gcp_project_id
@@ -114,6 +114,11 @@ output "dagster_services" {
 }
 
 output "smoke_run" {
-  description = "The one-off smoke materialization task: not defined on GCP yet (always null), so a GCP release's smoke run goes through --direct; aws/ defines it."
-  value       = null
+  description = "How to run the one-off smoke materialization of the deployed release (null without Dagster): gcloud run jobs execute <job> --project <project> --region <region> --wait; the job (dagster_smoke.tf) runs the release's image as a Dagster run does, so the runs show in the UI."
+  value = local.dagster ? {
+    launcher = "cloud-run-job"
+    job      = google_cloud_run_v2_job.dagster_smoke[0].name
+    project  = var.gcp_project_id
+    region   = var.gcp_region
+  } : null
 }

@@ -154,6 +154,7 @@ func TestDagsterStateIsProtectedWhereTheEnvironmentIs(t *testing.T) {
 		{"gcp", "google_secret_manager_secret_version", "dagster_db_password", "deletion_policy", cty.StringVal("ABANDON"), cty.StringVal("DELETE")},
 		{"gcp", "google_cloud_run_v2_service", "dagster_code", "deletion_protection", cty.True, cty.False},
 		{"gcp", "google_cloud_run_v2_job", "gate", "deletion_protection", cty.True, cty.False},
+		{"gcp", "google_cloud_run_v2_job", "dagster_smoke", "deletion_protection", cty.True, cty.False},
 	}
 	for env, f := range envFiles(t) {
 		dp, ok := f.value("deletion_protection")
@@ -283,4 +284,92 @@ func TestDeploymentInstanceFilesChooseTheRunLauncher(t *testing.T) {
 		assert.Contains(t, y, "password: {env: DAGSTER_POSTGRES_PASSWORD}", "the password comes from the secret, never the file")
 		assert.Contains(t, y, "sslmode: require")
 	}
+}
+
+// nested is the first block at path inside body (e.g. "template",
+// "template", "containers").
+func nested(t *testing.T, body *hclsyntax.Body, path ...string) *hclsyntax.Body {
+	t.Helper()
+	for _, typ := range path {
+		var next *hclsyntax.Body
+		for _, b := range body.Blocks {
+			if b.Type == typ {
+				next = b.Body
+				break
+			}
+		}
+		require.NotNil(t, next, "no %s block in %v", typ, path)
+		body = next
+	}
+	return body
+}
+
+// attrSource is the source text of attribute name of body.
+func attrSource(t *testing.T, body *hclsyntax.Body, name string) string {
+	t.Helper()
+	a, ok := body.Attributes[name]
+	require.True(t, ok, "no attribute %s", name)
+	return exprSource(t, a.Expr)
+}
+
+// gcp's smoke job (output smoke_run) is a Dagster run in all but its
+// launcher: the release's image with the deployed entrypoint, the run's
+// size, the code server's environment, secret and identity (runs execute
+// there), the gate job's network path to the catalog, the smoke command
+// aws runs, and no retries; it exists exactly when Dagster does.
+func TestGcpSmokeJobRunsLikeADagsterRun(t *testing.T) {
+	mods, err := loadModules(repoRoot(t))
+	require.NoError(t, err)
+	files, err := loadTfvars(repoRoot(t))
+	require.NoError(t, err)
+	m := mods["gcp"]
+	smoke := findResource(t, m, "google_cloud_run_v2_job", "dagster_smoke")
+	for _, on := range []bool{false, true} {
+		n := instances(t, m, smoke, varValues(m, files[0], map[string]cty.Value{"enable_dagster": cty.BoolVal(on), "dagster_image": releaseInputs["dagster_image"]}))
+		assert.Equal(t, map[bool]int{false: 0, true: 1}[on], n, "the smoke job exists exactly with Dagster (enable_dagster = %v)", on)
+	}
+
+	task := nested(t, smoke.Body, "template", "template")
+	ctr := nested(t, task, "containers")
+	code := findResource(t, m, "google_cloud_run_v2_service", "dagster_code")
+	codeTemplate := nested(t, code.Body, "template")
+	codeCtr := nested(t, codeTemplate, "containers")
+	gateTask := nested(t, findResource(t, m, "google_cloud_run_v2_job", "gate").Body, "template", "template")
+
+	assert.Equal(t, "var.dagster_image", attrSource(t, ctr, "image"))
+	assert.Equal(t, attrSource(t, codeCtr, "command"), attrSource(t, ctr, "command"), "the deployed entrypoint writes the instance, as for every Dagster container")
+	assert.Equal(t, "local.dagster_sizes.run", attrSource(t, nested(t, ctr, "resources"), "limits"))
+	assert.Equal(t, attrSource(t, codeTemplate, "service_account"), attrSource(t, task, "service_account"), "runs write as the code server does")
+	assert.Equal(t, "0", attrSource(t, task, "max_retries"), "a failed smoke run is a verdict")
+	assert.Equal(t, exprSourceBody(t, nested(t, gateTask, "vpc_access")), exprSourceBody(t, nested(t, task, "vpc_access")), "the catalog is reached as the gate reaches it")
+
+	envOf := func(c *hclsyntax.Body) []string {
+		var out []string
+		for _, b := range c.Blocks {
+			switch b.Type {
+			case "dynamic":
+				out = append(out, "for_each "+attrSource(t, b.Body, "for_each"))
+			case "env":
+				// Compared without indentation: the blocks nest differently.
+				out = append(out, strings.Join(strings.Fields(exprSourceBody(t, b.Body)), " "))
+			}
+		}
+		return out
+	}
+	assert.Equal(t, envOf(codeCtr), envOf(ctr), "the smoke run gets the code server's environment and database secret")
+
+	// The command aws's smoke_run starts.
+	var awsCommand []string
+	for _, block := range outputBlocks(t, "aws") {
+		if block.Labels[0] != "smoke_run" {
+			continue
+		}
+		for _, item := range objectOf(block.Body.Attributes["value"].Expr).Items {
+			if hcl.ExprAsKeyword(item.KeyExpr) == "command" {
+				awsCommand = stringList(t, item.ValueExpr)
+			}
+		}
+	}
+	assert.Equal(t, []string{"python", "-m", "lakehouse.smoke"}, awsCommand)
+	assert.Equal(t, awsCommand, stringList(t, ctr.Attributes["args"].Expr))
 }
