@@ -104,14 +104,15 @@ func TestWorkflowsBuildTheirEnvironmentMatrixFromTheModule(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(raw, &wf), f)
 		inFile := 0
 		for name, job := range wf.Jobs {
-			env, ok := job.Strategy.Matrix["env"]
-			if !ok {
+			if len(job.Strategy.Matrix) == 0 {
 				continue
 			}
 			inFile++
-			expr, isString := env.(string)
-			require.True(t, isString, "%s job %s: the env matrix is a literal list; build it with fromJSON(needs.environments.outputs.catalog).names", filepath.Base(f), name)
-			assert.Regexp(t, `^\$\{\{\s*fromJSON\(needs\.environments\.outputs\.catalog\)\.(names|promotion_order)\s*\}\}$`, expr, "%s job %s", filepath.Base(f), name)
+			_, literal := job.Strategy.Matrix["env"]
+			assert.False(t, literal, "%s job %s: the matrix lists environments itself; use include: fromJSON(needs.environments.outputs.catalog).targets", filepath.Base(f), name)
+			expr, isString := job.Strategy.Matrix["include"].(string)
+			require.True(t, isString, "%s job %s: the matrix is a literal list; build it with include: fromJSON(needs.environments.outputs.catalog).targets", filepath.Base(f), name)
+			assert.Regexp(t, `^\$\{\{\s*fromJSON\(needs\.environments\.outputs\.catalog\)\.(targets|deploy_targets)\s*\}\}$`, expr, "%s job %s", filepath.Base(f), name)
 		}
 		perEnv += inFile
 		if inFile > 0 {

@@ -49,6 +49,8 @@ func TestDefaultSourceLeavesOutGeneratedAndLocalFiles(t *testing.T) {
 		"dagster/.soda/dev/lakehouse.duckdb", "dagster/gate.json", "dagster/gate.md",
 		"dagster/.dagster_home/storage/x", "dagster/.env",
 		".git/HEAD", ".idea/workspace.xml", "dagster/.DS_Store",
+		// google-github-actions/auth writes it into the workspace root.
+		"gha-creds-5d1c2e3f4a5b6c7d.json",
 	} {
 		ok, err := pm.MatchesOrParentMatches(p)
 		require.NoError(t, err)
