@@ -16,9 +16,12 @@ locals {
   all_environments          = [for e in local.environment_files : e if can(regex("^[a-z][a-z0-9]{1,9}$", e))]
   invalid_environment_files = [for e in local.environment_files : "environments/${e}.tfvars" if !contains(local.all_environments, e)]
 
-  # The environments that get roles: all of them, or the subset asked for
+  # The environments that get roles: those whose file deploys to AWS
+  # (cloud_provider = "aws"; GCP environments authenticate through workload
+  # identity federation, see the README), or the subset asked for
   # (validated against the files by var.environments).
-  environments = var.environments == null ? local.all_environments : sort(distinct(var.environments))
+  aws_environments = [for e in local.all_environments : e if local.declared[e].cloud_provider == "aws"]
+  environments     = var.environments == null ? local.aws_environments : sort(distinct(var.environments))
 
   # aws/backend.tfbackend is HCL attributes: bucket = "…", region = "…".
   # A missing attribute fails here ("pattern did not match"): set the
@@ -36,6 +39,7 @@ locals {
   tfvars = { for e in local.all_environments : e => file("${local.environments_dir}/${e}.tfvars") }
   declared = { for e, src in local.tfvars : e => {
     project_name      = try(regex("(?m)^[ \\t]*project_name[ \\t]*=[ \\t]*\"([^\"]*)\"", src)[0], null)
+    cloud_provider    = try(regex("(?m)^[ \\t]*cloud_provider[ \\t]*=[ \\t]*\"([^\"]*)\"", src)[0], null)
     upstream          = try(regex("(?m)^[ \\t]*promotion_upstream[ \\t]*=[ \\t]*\"([^\"]*)\"", src)[0], "")
     requires_approval = try(regex("(?m)^[ \\t]*promotion_requires_approval[ \\t]*=[ \\t]*(true|false)\\b", src)[0], "false") == "true"
     aws_region        = try(regex("(?m)^[ \\t]*aws_region[ \\t]*=[ \\t]*\"([^\"]+)\"", src)[0], local.region)

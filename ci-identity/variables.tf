@@ -20,7 +20,7 @@ variable "github_oidc_provider_arn" {
 }
 
 variable "environments" {
-  description = "Restrict the roles to these environments (names of environments/<env>.tfvars). null: every environment file."
+  description = "Restrict the roles to these environments (names of environments/<env>.tfvars that deploy to aws). null: every environment file with cloud_provider = \"aws\"."
   type        = list(string)
   default     = null
 
@@ -32,6 +32,11 @@ variable "environments" {
   validation {
     condition     = var.environments == null || alltrue([for e in coalesce(var.environments, []) : contains(local.all_environments, e)])
     error_message = "Every name in environments must be an environment file environments/<env>.tfvars (with a valid name: 2-10 lowercase letters and digits, starting with a letter)."
+  }
+
+  validation {
+    condition     = var.environments == null || alltrue([for e in coalesce(var.environments, []) : contains(local.aws_environments, e)])
+    error_message = "Every name in environments must deploy to aws (cloud_provider = \"aws\" in its file): these roles are AWS IAM roles."
   }
 }
 

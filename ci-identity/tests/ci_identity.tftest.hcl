@@ -1,5 +1,6 @@
 # The CI identity root against a mocked AWS provider (nothing is created, no
-# credentials): one plan and one deploy role per environments/*.tfvars, each
+# credentials): one plan and one deploy role per environments/*.tfvars that
+# deploys to aws (cloud_provider), each
 # trusting exactly one GitHub environment, with the state and ledger access
 # the pipeline needs and no more.
 #   terraform -chdir=ci-identity test
@@ -13,7 +14,8 @@ variables {
   region            = "us-east-1"
 
   # What the assertions compare against, computed from the files.
-  expected_environments = sort([for f in fileset("../environments", "*.tfvars") : trimsuffix(f, ".tfvars") if can(regex("^[a-z][a-z0-9]{1,9}$", trimsuffix(f, ".tfvars")))])
+  # Only the environments whose file deploys to aws get AWS roles.
+  expected_environments = sort([for f in fileset("../environments", "*.tfvars") : trimsuffix(f, ".tfvars") if can(regex("^[a-z][a-z0-9]{1,9}$", trimsuffix(f, ".tfvars"))) && can(regex("(?m)^[ \t]*cloud_provider[ \t]*=[ \t]*\"aws\"", file("../environments/${f}")))])
 }
 
 mock_provider "aws" {

@@ -215,6 +215,8 @@ const (
 	contractRegion = "eu-central-1"
 	contractRepo   = "contract-org/contract-repo"
 	contractEnv    = "ciqa"
+	// gcpContractEnv deploys to gcp: a chain of its own, no AWS role.
+	gcpContractEnv = "cigcp"
 )
 
 // contractTest writes a terraform test file with one run per environment
@@ -223,7 +225,7 @@ const (
 // pipelines/ledger, upstream, project and approval from
 // pipelines/environment), with the bucket and region taken from
 // aws/backend.tfbackend by the root itself (no variable given).
-func contractTest(t *testing.T, tree string, envs []environment.Env) (string, int) {
+func contractTest(t *testing.T, tree string, envs []environment.Env, otherClouds ...string) (string, int) {
 	t.Helper()
 	tfvars, err := loadTfvars(tree)
 	require.NoError(t, err)
@@ -287,9 +289,14 @@ mock_provider "aws" {
 		}
 		b.WriteString("}\n")
 	}
+	// Environments on another cloud get no AWS role at all.
+	for _, n := range otherClouds {
+		fmt.Fprintf(&b, "\nrun %s {\n  command = apply\n\n  assert {\n    condition     = !contains(keys(aws_iam_role.deploy), %s) && !contains(keys(aws_iam_role.plan), %s) && !contains(keys(output.github_environment_variables), %s)\n    error_message = %s\n  }\n}\n",
+			q("contract_no_roles_"+n), q(n), q(n), q(n), q(n+" deploys to another cloud: it must get no AWS role"))
+	}
 	path := filepath.Join(tree, ciIdentityDir, "tests", "pipeline_contract.tftest.hcl")
 	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
-	return path, len(envs)
+	return path, len(envs) + len(otherClouds)
 }
 
 // TestCiIdentityTerraformTestEveryEnvironment runs ci-identity's terraform
@@ -325,11 +332,25 @@ func TestCiIdentityTerraformTestEveryEnvironment(t *testing.T) {
 	replaceAttr(t, backend, "bucket", contractBucket)
 	replaceAttr(t, backend, "region", contractRegion)
 
+	// And a chain of its own on gcp: it gets no AWS role.
+	gcpEnv := filepath.Join(tree, "environments", gcpContractEnv+".tfvars")
+	require.NoError(t, os.WriteFile(gcpEnv, data, 0o644))
+	replaceAttr(t, gcpEnv, "environment", gcpContractEnv)
+	replaceAttr(t, gcpEnv, "cloud_provider", "gcp")
+	replaceAttr(t, gcpEnv, "promotion_upstream", "")
+
 	cat, err = environment.Discover(os.DirFS(tree))
 	require.NoError(t, err)
 	require.NoError(t, cat.Err())
-	require.Len(t, cat.Envs(), len(order)+1)
-	_, contractRuns := contractTest(t, tree, cat.Envs())
+	require.Len(t, cat.Envs(), len(order)+2)
+	var onAWS []environment.Env
+	for _, e := range cat.Envs() {
+		if e.Cloud() == terraform.AWS.String() {
+			onAWS = append(onAWS, e)
+		}
+	}
+	require.Len(t, onAWS, len(order)+1)
+	_, contractRuns := contractTest(t, tree, onAWS, gcpContractEnv)
 
 	// Every run block of every test file must run and pass.
 	runs := 0
