@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"dagger/lakehouse/internal/enginetest"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
 )
 
 // onCloud is a copy of the checkout's first environment file named env,
@@ -99,4 +102,72 @@ func execsOf(eng *enginetest.Engine) [][]string {
 		all = append(all, c.Execs()...)
 	}
 	return all
+}
+
+// appliedGCPOutputs is `terraform output -json` of a gcp environment that
+// runs the given images: Cloud Run services and jobs (gcp/outputs.tf).
+func appliedGCPOutputs(env, runtimeImage, gateImage string) string {
+	job := func(name string) map[string]any {
+		return map[string]any{"launcher": "cloud-run-job", "job": name, "project": "lake-project-1", "region": "europe-west1"}
+	}
+	gate := job("lakehouse-" + env + "-quality-gate")
+	gate["run_id_variable"], gate["report_uri"] = "GATE_RUN_ID", "gs://lakehouse-"+env+"-lakehouse/quality"
+	values := map[string]any{
+		"cloud": "gcp", "environment": env, "region": "europe-west1", "dagster_image": runtimeImage, "gate_image": gateImage,
+		"dagster_env": map[string]string{"LAKEHOUSE_ENVIRONMENT": env, "ICEBERG_CATALOG_URI": "https://nessie.run.app/iceberg/main", "ICEBERG_WAREHOUSE": "gs://b/warehouse"},
+		"dagster_services": map[string]any{"launcher": "cloud-run", "project": "lake-project-1", "region": "europe-west1", "services": map[string]any{
+			"webserver": map[string]any{"name": "lakehouse-" + env + "-dagster-web", "revision": "lakehouse-" + env + "-dagster-web-00004-abc"}}},
+		"smoke_run":    job("lakehouse-" + env + "-smoke"),
+		"quality_gate": gate,
+	}
+	out := map[string]any{}
+	for k, v := range values {
+		out[k] = map[string]any{"sensitive": false, "type": "dynamic", "value": v}
+	}
+	out["dagster_storage_secret"] = map[string]any{"sensitive": true, "type": "string", "value": "postgres://dagster:hunter2-canary@10.0.0.3/dagster"}
+	raw, _ := json.Marshal(out)
+	return string(raw)
+}
+
+// A gcp environment deploys like an aws one: its root, its Cloud Run
+// services and jobs followed by envrun with only the Google credentials,
+// and its verdict in the ledger in gcp's state bucket.
+func TestDeployOfAGCPEnvironmentVerifiesOnCloudRunAndRecordsInItsGCSLedger(t *testing.T) {
+	rel := testRelease(t)
+	m, eng, ledger, record := deployEngineAt(t, gcpRepo(t), "gone", rel, "pass")
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		last := c.LastExec()
+		switch {
+		case len(last) > 1 && last[1] == "output":
+			return appliedGCPOutputs("gone", rel.RuntimeImage, rel.GateImage), true
+		case len(last) > 1 && last[0] == envrunPath && last[1] != "gate":
+			return `{"summary":"` + last[1] + ` done"}` + "\n", true
+		}
+		return nil, false
+	})
+	eng.AnswerFunc("entries", func(c enginetest.Chain) (any, bool) {
+		return []string{"gate.json", "gate.md"}, c.Has("directory", "path", gateOut)
+	})
+	out, err := withAWS(m).WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Deploy(t.Context(), "gone", record, "", nil, nil, false)
+	require.NoError(t, err, cliMessage(err))
+	for _, step := range []string{"| apply | ok", "| services running the release | ok", "| smoke materialization | ok", "| quality gate | ok | 0s | outcome pass (report gs://lakehouse-gone-lakehouse/quality/" + rel.ID + "-", "| record | ok"} {
+		assert.Contains(t, out, step)
+	}
+	assert.Equal(t, "/src/gcp", ran(t, eng, "terraform", "apply").Workdir())
+
+	g := ran(t, eng, envrunPath, "gate")
+	assert.Equal(t, gcpCredentialPath, g.Env()["GOOGLE_APPLICATION_CREDENTIALS"])
+	assert.Empty(t, g.SecretEnv(), "no AWS credential enters a gcp environment's verification")
+	assert.Contains(t, g.NewFiles()[outputsPath], "cloud-run-job")
+	assert.NotContains(t, g.NewFiles()[outputsPath], "hunter2-canary")
+
+	appended := ran(t, eng, "/tmp/lakehouse-ledger", "append")
+	assert.Equal(t, "gcs", argAfter(appended.LastExec(), "--store"))
+	assert.Equal(t, "/src/gcp/backend.tfbackend", argAfter(appended.LastExec(), "--backend"))
+	e, err := promotion.ParseEntry([]byte(ledger.logs["iceberg-lakehouse/gone/releases"][0]))
+	require.NoError(t, err)
+	assert.Equal(t, promotion.Passed, e.Verdict)
+	for _, canary := range []string{canaryGCP[30:55], canarySecret, "hunter2-canary"} {
+		assertNoLeak(t, eng, canary)
+	}
 }

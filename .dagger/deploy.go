@@ -129,9 +129,6 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	if err != nil {
 		return "", err
 	}
-	if t.Cloud() != terraform.AWS {
-		return "", fmt.Errorf("deploy %s: the release ledger lives in the S3 state bucket; deploys to %s are not supported yet (plan and apply are)", t, t.Cloud())
-	}
 	if err := m.requireCredentials(t.Cloud()); err != nil {
 		return "", fmt.Errorf("deploy %s: %w", t, err)
 	}

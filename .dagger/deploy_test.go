@@ -72,7 +72,13 @@ func testRelease(t testing.TB) release.Record {
 // the ledger.
 func deployEngine(t testing.TB, env string, rel release.Record, outcome string) (*Lakehouse, *enginetest.Engine, *prefixLedger, *dagger.File) {
 	t.Helper()
-	m, eng := tfEngine(t, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
+	return deployEngineAt(t, repoRoot(t), env, rel, outcome)
+}
+
+// deployEngineAt is deployEngine on the repository at root.
+func deployEngineAt(t testing.TB, root, env string, rel release.Record, outcome string) (*Lakehouse, *enginetest.Engine, *prefixLedger, *dagger.File) {
+	t.Helper()
+	m, eng := tfEngineAt(t, root, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
 	raw, _ := rel.JSON()
 	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) { return string(raw), c.Has("file", "path", "release.json") })
 	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {

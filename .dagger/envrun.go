@@ -17,7 +17,8 @@ import (
 // Verification inside a deployed environment: a CI runner cannot reach the
 // environment's catalog (private subnets), so the pipeline starts the
 // release's own tasks there (cmd/envrun, with the environment's credentials
-// as secrets) and reads what they report.
+// as secrets: ECS tasks on AWS, Cloud Run jobs on GCP, chosen by the
+// environment's outputs) and reads what they report.
 
 const (
 	envrunPath  = "/tmp/lakehouse-envrun"
@@ -88,7 +89,7 @@ func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Reco
 	}); err != nil {
 		return nil, err
 	}
-	if targets.Smoke == nil {
+	if !targets.HasSmoke() {
 		rec.Skip("smoke materialization", "no Dagster runtime in this environment (enable_dagster is off)")
 	} else if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
 		out, err := client.WithExec([]string{envrunPath, "smoke", "--outputs", outputsPath, "--started-by", startedBy(&rel)}).Stdout(ctx)
@@ -103,7 +104,7 @@ func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Reco
 			return "", plain(err)
 		}
 		gate = g
-		return fmt.Sprintf("outcome %s (report %s/%s/gate.json)", g.Outcome, targets.Gate.ReportURI, id), plain(g.RequirePass())
+		return fmt.Sprintf("outcome %s (report %s)", g.Outcome, targets.GateReportURI(id)), plain(g.RequirePass())
 	})
 	return gate, err
 }

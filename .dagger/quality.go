@@ -219,7 +219,7 @@ func (m *Lakehouse) Quality(
 			if err := targets.CheckRelease(rel.RuntimeImage, rel.GateImage); err != nil {
 				return nil, fmt.Errorf("quality %s: %w", t, err)
 			}
-		} else if targets.Gate == nil {
+		} else if !targets.HasGate() {
 			return nil, fmt.Errorf("quality %s: the environment has no quality-gate task (output quality_gate is null): deploy a release to it first, or use --direct", t)
 		}
 		g, _, err := m.gateInEnvironment(ctx, m.envrunClient(t, outputs), env, rel, t.Env().Promotion().WarningsBlock)
