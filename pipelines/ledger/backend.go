@@ -14,16 +14,11 @@ import (
 // use_path_style and endpoints = { s3 = "…" } are read too (a local
 // S3-compatible server); every other backend setting is ignored.
 func S3ConfigFromBackend(file string, src []byte) (S3Config, error) {
-	f, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
-	if diags.HasErrors() {
-		return S3Config{}, fmt.Errorf("backend file %s: %w", file, diags)
-	}
-	attrs, diags := f.Body.JustAttributes()
-	if diags.HasErrors() {
-		return S3Config{}, fmt.Errorf("backend file %s: %w", file, diags)
+	attrs, err := backendAttrs(file, src)
+	if err != nil {
+		return S3Config{}, err
 	}
 	var cfg S3Config
-	var err error
 	if cfg.Bucket, err = backendString(file, attrs, "bucket"); err != nil {
 		return S3Config{}, err
 	}
@@ -43,6 +38,36 @@ func S3ConfigFromBackend(file string, src []byte) (S3Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// GCSConfigFromBackend reads the state bucket from a committed partial GCS
+// backend file (gcp/backend.tfbackend), so the ledger lives in the bucket
+// Terraform keeps state in. file names the source in errors. Every other
+// backend setting is ignored: prefix is the state's, and credentials or
+// storage_custom_endpoint are Terraform's business, never the ledger's.
+func GCSConfigFromBackend(file string, src []byte) (GCSConfig, error) {
+	attrs, err := backendAttrs(file, src)
+	if err != nil {
+		return GCSConfig{}, err
+	}
+	bucket, err := backendString(file, attrs, "bucket")
+	if err != nil {
+		return GCSConfig{}, err
+	}
+	return GCSConfig{Bucket: bucket}, nil
+}
+
+// backendAttrs parses a backend file: attributes only, no blocks.
+func backendAttrs(file string, src []byte) (hcl.Attributes, error) {
+	f, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("backend file %s: %w", file, diags)
+	}
+	attrs, diags := f.Body.JustAttributes()
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("backend file %s: %w", file, diags)
+	}
+	return attrs, nil
 }
 
 // backendString returns a required literal, non-empty string attribute.

@@ -48,3 +48,40 @@ func TestS3ConfigFromBackendErrorsNameFileAndLine(t *testing.T) {
 		})
 	}
 }
+
+func TestGCSConfigFromTheCommittedBackendFile(t *testing.T) {
+	src, err := os.ReadFile("../../gcp/backend.tfbackend")
+	require.NoError(t, err)
+	cfg, err := GCSConfigFromBackend("gcp/backend.tfbackend", src)
+	require.NoError(t, err)
+	assert.Equal(t, GCSConfig{Bucket: "replace-me-tfstate-bucket"}, cfg)
+}
+
+func TestGCSConfigFromBackendIgnoresTerraformsOtherSettings(t *testing.T) {
+	// prefix is the state's; credentials and a custom endpoint are
+	// Terraform's, never a source of the ledger's credentials or server.
+	cfg, err := GCSConfigFromBackend("local.tfbackend", []byte(`
+bucket                  = "b"
+prefix                  = "iceberg-lakehouse/prod"
+credentials             = "/secret/sa.json"
+storage_custom_endpoint = "https://storage-private.example/storage/v1/"
+`))
+	require.NoError(t, err)
+	assert.Equal(t, GCSConfig{Bucket: "b"}, cfg)
+}
+
+func TestGCSConfigFromBackendErrorsNameFileAndLine(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"missing bucket", "prefix = \"p\"\n", `gcp/backend.tfbackend: missing bucket: add a line bucket = "..."`},
+		{"empty bucket", "# state\nbucket = \"\"\n", "gcp/backend.tfbackend:2: bucket is empty"},
+		{"bucket not a string", "bucket = true\n", "gcp/backend.tfbackend:1: bucket must be a string, got bool"},
+		{"not literal", "bucket = local.b\n", "gcp/backend.tfbackend:1: bucket must be a literal value"},
+		{"syntax", "bucket = \n", "gcp/backend.tfbackend:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := GCSConfigFromBackend("gcp/backend.tfbackend", []byte(tc.src))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

@@ -4,11 +4,13 @@
 //
 // An environment's log is the objects <prefix>/<seq>.json, where seq is a
 // zero-padded decimal starting at 000001, so lexical order is numeric order
-// (e.g. iceberg-lakehouse/prod/releases/000003.json). Entries are created
-// with a create-only write (S3 If-None-Match: *), never overwritten: when two
-// writers race for the same seq exactly one creates it and the other gets a
-// *ConflictError. What an entry says (release, gate outcome, verdict) is the
-// caller's business; the ledger only requires valid JSON.
+// (e.g. iceberg-lakehouse/prod/releases/000003.json). The store is the
+// cloud's state bucket: S3 for AWS environments, Google Cloud Storage for
+// GCP ones. Entries are created with a create-only write (S3 If-None-Match: *,
+// GCS ifGenerationMatch=0), never overwritten: when two writers race for the
+// same seq exactly one creates it and the other gets a *ConflictError. What
+// an entry says (release, gate outcome, verdict) is the caller's business;
+// the ledger only requires valid JSON.
 package ledger
 
 import (

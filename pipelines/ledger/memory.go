@@ -10,7 +10,8 @@ import (
 )
 
 // Memory is an in-memory Store with the same create-only semantics as the S3
-// store, for tests of the ledger's callers. It is safe for concurrent use.
+// and GCS stores, for tests of the ledger's callers. It is safe for
+// concurrent use.
 type Memory struct {
 	mu      sync.Mutex
 	objects map[string][]byte

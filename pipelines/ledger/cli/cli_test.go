@@ -50,7 +50,9 @@ type result struct {
 
 // ledgerProcess runs the command with only the environment a pipeline
 // container would give it: credentials as variables, no config files, no
-// metadata endpoint.
+// metadata endpoint. No Google credentials are found either:
+// GOOGLE_APPLICATION_CREDENTIALS names a file that does not exist, so nothing
+// probes for a metadata server.
 func ledgerProcess(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	home := t.TempDir()
@@ -64,6 +66,7 @@ func ledgerProcess(t *testing.T, stdin string, args ...string) result {
 		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
+		"GOOGLE_APPLICATION_CREDENTIALS=" + filepath.Join(home, "no-such-credentials.json"),
 		// Anything but loopback (never proxied) fails instead of leaving the machine.
 		"HTTP_PROXY=http://127.0.0.1:9",
 		"HTTPS_PROXY=http://127.0.0.1:9",
