@@ -1,6 +1,7 @@
-// Command envrun verifies a release inside a deployed environment: it waits
-// for the Dagster services, runs the smoke task and the quality-gate task,
-// and prints the gate's report; see pipelines/envrun/cli for the usage.
+// Command envrun verifies a release inside a deployed environment (ECS on
+// AWS, Cloud Run on GCP): it waits for the Dagster services, runs the smoke
+// task and the quality-gate task, and prints the gate's report; see
+// pipelines/envrun/cli for the usage and the credentials of each cloud.
 package main
 
 import (
@@ -14,7 +15,7 @@ import (
 
 func main() {
 	// SIGTERM (a cancelled pipeline) ends the wait; the runner then stops
-	// the task it started.
+	// the ECS task or cancels the Cloud Run execution it started.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

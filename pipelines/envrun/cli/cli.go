@@ -1,8 +1,14 @@
 // Package cli is the envrun command (cmd/envrun): it verifies a release
-// inside a deployed environment. The pipeline runs it in a container with the
-// environment's credentials as secret variables (AWS_ACCESS_KEY_ID,
+// inside a deployed environment, on AWS (ECS tasks, envrun) or GCP (Cloud
+// Run jobs, envrun/cloudrun) as the environment's outputs say. The pipeline
+// runs it in a container with the environment's credentials; no flag takes
+// a secret. On AWS they are secret variables (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or any other source of the AWS
-// SDK's default chain; no flag takes a secret.
+// SDK's default chain; on GCP, Application Default Credentials:
+// GOOGLE_APPLICATION_CREDENTIALS naming a service account key or an
+// external_account file of workload identity federation, gcloud's
+// application-default login, or the metadata server. They are resolved once,
+// before anything starts.
 //
 //	envrun services --outputs OUT.json [--timeout 20m]
 //	envrun smoke    --outputs OUT.json [--timeout 1h] [--started-by ID] [-- ARGS]
@@ -13,6 +19,7 @@
 // (without --out it prints gate.json on stdout), services and smoke print a
 // one-line summary. Exit status 0 when the work finished (for gate:
 // a report was read, whatever its outcome), 1 otherwise, 2 on a usage error.
+// Verbs, flags, summaries and exit codes are the same on both clouds.
 package cli
 
 import (
@@ -26,13 +33,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun/cloudrun"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/cliexit"
 )
 
@@ -41,11 +43,18 @@ const usage = `usage:
   envrun smoke    --outputs OUT.json [--timeout 1h] [--started-by ID] [-- ARGS]
   envrun gate     --outputs OUT.json --run-id ID [--out DIR] [--timeout 1h] [--started-by ID] [-- GATE ARGS]
 
-  OUT.json is "terraform output -json" of the applied environment.
-  --endpoint URL sends every AWS call to one S3/ECS-compatible endpoint
-  (local test servers). Credentials come from the environment
-  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the AWS
-  SDK's default chain, never from flags.
+  OUT.json is "terraform output -json" of the applied environment; its
+  launchers say where the work runs: ECS tasks (aws/) or Cloud Run jobs (gcp/).
+  Credentials come from the environment, never from flags:
+    AWS: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or
+         any other source of the AWS SDK's default chain.
+    GCP: Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS naming
+         a service account key or an external_account file of workload identity
+         federation, gcloud's application-default login, or the metadata server.
+  --endpoint URL sends every call to one local endpoint (test servers): on AWS
+  an ECS/S3/CloudWatch-compatible one with the credentials above; on GCP Cloud
+  Run, Cloud Logging and Cloud Storage, unauthenticated.
+  --started-by ID tags the ECS task; Cloud Run executions take no tag.
 `
 
 type options struct {
@@ -87,44 +96,30 @@ func parse(verb string, argv []string) (options, error) {
 	return o, nil
 }
 
-// clients is how the command reaches AWS; tests give their own.
-type clients struct {
-	ECS     envrun.ECS
-	Logs    envrun.Logs
-	Objects envrun.Objects
+// deps is how the command reaches each cloud; tests give their own.
+type deps struct {
+	aws connectFunc
+	gcp gcpConnectFunc
+	// tune adjusts a runner before use (tests: a fast poll).
+	tune    func(*envrun.Runner)
+	tuneGCP func(*cloudrun.Runner)
 }
 
-// connectFunc builds the AWS clients for a region (and optional endpoint).
-type connectFunc func(ctx context.Context, region, endpoint string) (clients, error)
-
-func awsClients(ctx context.Context, region, endpoint string) (clients, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-	if err != nil {
-		return clients{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Credentials == nil {
-		return clients{}, errors.New("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)")
-	}
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return clients{}, fmt.Errorf("no usable AWS credentials: %w", err)
-	}
-	var ep *string
-	if endpoint != "" {
-		ep = aws.String(endpoint)
-	}
-	return clients{
-		ECS:     ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = ep }),
-		Logs:    cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = ep }),
-		Objects: s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = ep; o.UsePathStyle = endpoint != "" }),
-	}, nil
+// verifier runs the verbs in one cloud.
+type verifier interface {
+	// services waits for the Dagster services and says how many there are.
+	services(ctx context.Context, outs envrun.Outputs, timeout time.Duration) (int, error)
+	smoke(ctx context.Context, outs envrun.Outputs, o options) (envrun.Result, error)
+	gate(ctx context.Context, outs envrun.Outputs, o options) (envrun.Report, envrun.Result, error)
+	close()
 }
 
-// Run runs the command with the real AWS clients.
+// Run runs the command with the real AWS and Google Cloud clients.
 func Run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
-	return run(ctx, argv, stdout, stderr, awsClients, nil)
+	return run(ctx, argv, stdout, stderr, deps{aws: awsClients, gcp: gcpRunner})
 }
 
-func run(ctx context.Context, argv []string, stdout, stderr io.Writer, connect connectFunc, tune func(*envrun.Runner)) int {
+func run(ctx context.Context, argv []string, stdout, stderr io.Writer, d deps) int {
 	if len(argv) == 0 || (argv[0] != "services" && argv[0] != "smoke" && argv[0] != "gate") {
 		fmt.Fprint(stderr, usage)
 		return cliexit.Usage
@@ -135,14 +130,14 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer, connect c
 		fmt.Fprintf(stderr, "envrun %s: %v\n%s", verb, err, usage)
 		return cliexit.Usage
 	}
-	if err := execute(ctx, verb, o, stdout, stderr, connect, tune); err != nil {
+	if err := execute(ctx, verb, o, stdout, stderr, d); err != nil {
 		fmt.Fprintf(stderr, "envrun %s: %v\n", verb, err)
 		return cliexit.Failure
 	}
 	return cliexit.OK
 }
 
-func execute(ctx context.Context, verb string, o options, stdout, stderr io.Writer, connect connectFunc, tune func(*envrun.Runner)) error {
+func execute(ctx context.Context, verb string, o options, stdout, stderr io.Writer, d deps) error {
 	raw, err := os.ReadFile(o.outputs)
 	if err != nil {
 		return fmt.Errorf("read the outputs: %w", err)
@@ -151,31 +146,29 @@ func execute(ctx context.Context, verb string, o options, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if outs.Region == "" {
-		return errors.New("terraform output region is empty")
+	// What the environment lacks is said before any credentials are needed.
+	switch {
+	case verb == "services" && !outs.HasServices():
+		return summary(stdout, "no Dagster services in this environment (dagster_services is null)")
+	case verb == "smoke" && !outs.HasSmoke():
+		return errors.New("this environment defines no smoke task (smoke_run is null): enable Dagster (enable_dagster) to verify a release in it")
+	case verb == "gate" && !outs.HasGate():
+		return errors.New("this environment has no quality-gate task (quality_gate is null): set gate_image, which `deploy` does from the release")
 	}
-	c, err := connect(ctx, outs.Region, o.endpoint)
+	v, err := d.verifier(ctx, outs, o.endpoint, func(s string) { fmt.Fprintln(stderr, s) })
 	if err != nil {
 		return err
 	}
-	r := &envrun.Runner{ECS: c.ECS, Logs: c.Logs, Progress: func(s string) { fmt.Fprintln(stderr, s) }}
-	if tune != nil {
-		tune(r)
-	}
+	defer v.close()
 	switch verb {
 	case "services":
-		if outs.Services == nil {
-			return summary(stdout, "no Dagster services in this environment (dagster_services is null)")
-		}
-		if err := r.WaitServices(ctx, *outs.Services, o.timeout); err != nil {
+		n, err := v.services(ctx, outs, o.timeout)
+		if err != nil {
 			return err
 		}
-		return summary(stdout, fmt.Sprintf("%d services run the release", len(outs.Services.Services)))
+		return summary(stdout, fmt.Sprintf("%d services run the release", n))
 	case "smoke":
-		if outs.Smoke == nil {
-			return errors.New("this environment defines no smoke task (smoke_run is null): enable Dagster (enable_dagster) to verify a release in it")
-		}
-		res, err := r.RunTask(ctx, envrun.Run{Name: "smoke", Task: *outs.Smoke, Args: o.args, StartedBy: o.startedBy, Timeout: o.timeout})
+		res, err := v.smoke(ctx, outs, o)
 		if err != nil {
 			return err
 		}
@@ -184,30 +177,61 @@ func execute(ctx context.Context, verb string, o options, stdout, stderr io.Writ
 		}
 		return summary(stdout, "every asset materialized (task "+res.TaskARN+")")
 	default:
-		if outs.Gate == nil {
-			return errors.New("this environment has no quality-gate task (quality_gate is null): set gate_image, which `deploy` does from the release")
-		}
-		report, res, err := r.RunGate(ctx, c.Objects, envrun.GateRun{Gate: *outs.Gate, RunID: o.runID, Args: o.args, StartedBy: o.startedBy, Timeout: o.timeout})
+		report, res, err := v.gate(ctx, outs, o)
 		if err != nil {
 			return err
 		}
 		if res.ExitCode != nil {
 			fmt.Fprintf(stderr, "quality gate task exited with %d\n", *res.ExitCode)
 		}
-		if o.out == "" {
-			_, err = stdout.Write(report.JSON)
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(o.out, "gate.json"), report.JSON, 0o644); err != nil {
-			return err
-		}
-		if report.Markdown != nil {
-			if err := os.WriteFile(filepath.Join(o.out, "gate.md"), report.Markdown, 0o644); err != nil {
-				return err
-			}
-		}
-		return summary(stdout, "report in "+o.out)
+		return writeReport(stdout, o.out, report)
 	}
+}
+
+// verifier connects to the cloud the outputs' launchers name.
+func (d deps) verifier(ctx context.Context, outs envrun.Outputs, endpoint string, progress func(string)) (verifier, error) {
+	switch outs.Platform() {
+	case envrun.PlatformECS:
+		if outs.Region == "" {
+			return nil, errors.New("terraform output region is empty")
+		}
+		c, err := d.aws(ctx, outs.Region, endpoint)
+		if err != nil {
+			return nil, err
+		}
+		r := &envrun.Runner{ECS: c.ECS, Logs: c.Logs, Progress: progress}
+		if d.tune != nil {
+			d.tune(r)
+		}
+		return ecsVerifier{r: r, objects: c.Objects}, nil
+	case envrun.PlatformCloudRun:
+		r, err := d.gcp(ctx, endpoint)
+		if err != nil {
+			return nil, err
+		}
+		r.Progress = progress
+		if d.tuneGCP != nil {
+			d.tuneGCP(r)
+		}
+		return cloudRunVerifier{r: r}, nil
+	}
+	return nil, errors.New("the outputs name nothing to run")
+}
+
+func writeReport(stdout io.Writer, dir string, report envrun.Report) error {
+	if dir == "" {
+		_, err := stdout.Write(report.JSON)
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gate.json"), report.JSON, 0o644); err != nil {
+		return err
+	}
+	if report.Markdown != nil {
+		if err := os.WriteFile(filepath.Join(dir, "gate.md"), report.Markdown, 0o644); err != nil {
+			return err
+		}
+	}
+	return summary(stdout, "report in "+dir)
 }
 
 func summary(w io.Writer, msg string) error {

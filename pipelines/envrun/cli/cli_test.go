@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun/cloudrun"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/cliexit"
 )
 
@@ -64,12 +65,17 @@ func invoke(t *testing.T, ecsAPI envrun.ECS, objects envrun.Objects, args ...str
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	var region string
+	connected := false
 	connect := func(_ context.Context, r, _ string) (clients, error) {
-		region = r
+		region, connected = r, true
 		return clients{ECS: ecsAPI, Objects: objects}, nil
 	}
-	code := run(context.Background(), args, &stdout, &stderr, connect, func(r *envrun.Runner) { r.Poll = time.Millisecond })
-	if code == cliexit.OK {
+	noGCP := func(context.Context, string) (*cloudrun.Runner, error) {
+		t.Fatal("AWS outputs must not reach for Google Cloud")
+		return nil, nil
+	}
+	code := run(context.Background(), args, &stdout, &stderr, deps{aws: connect, gcp: noGCP, tune: func(r *envrun.Runner) { r.Poll = time.Millisecond }})
+	if code == cliexit.OK && connected {
 		assert.Equal(t, "eu-west-1", region, "the region comes from the outputs")
 	}
 	return code, stdout.String(), stderr.String()
