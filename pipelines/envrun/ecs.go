@@ -33,26 +33,7 @@ type Runner struct {
 	sleep func(context.Context, time.Duration) error
 }
 
-func (r *Runner) poll() time.Duration {
-	if r.Poll <= 0 {
-		return 6 * time.Second
-	}
-	return r.Poll
-}
-
-func (r *Runner) wait(ctx context.Context) error {
-	if r.sleep != nil {
-		return r.sleep(ctx, r.poll())
-	}
-	t := time.NewTimer(r.poll())
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (r *Runner) wait(ctx context.Context) error { return Pause(ctx, PollInterval(r.Poll), r.sleep) }
 
 func (r *Runner) say(format string, a ...any) {
 	if r.Progress != nil {
@@ -131,7 +112,7 @@ func (r *Runner) WaitServices(ctx context.Context, s Services, timeout time.Dura
 			if ctx.Err() != nil {
 				return r.servicesTimeout(timeout, last)
 			}
-			if failures++; failures >= maxPollFailures {
+			if failures++; failures >= MaxPollFailures {
 				return fmt.Errorf("describe services: %d reads in a row failed, the last: %w", failures, err)
 			}
 			r.say("cannot read the services (%v); retrying", err)

@@ -185,20 +185,20 @@ func TestLogStream(t *testing.T) {
 
 func TestPassingReadErrorsAreRetriedAndARunOfThemGivesUp(t *testing.T) {
 	zero := int32(0)
-	f := &fakeECS{lifecycle: []types.Task{running(), stoppedTask("run", &zero, "")}, failReads: maxPollFailures - 1}
+	f := &fakeECS{lifecycle: []types.Task{running(), stoppedTask("run", &zero, "")}, failReads: MaxPollFailures - 1}
 	res, err := (&Runner{ECS: f, sleep: noSleep}).RunTask(context.Background(), smokeRun())
 	require.NoError(t, err, "a few failed reads are retried")
 	require.NoError(t, res.Failure("smoke"))
 
-	f = &fakeECS{lifecycle: []types.Task{running()}, failReads: maxPollFailures}
+	f = &fakeECS{lifecycle: []types.Task{running()}, failReads: MaxPollFailures}
 	_, err = (&Runner{ECS: f, sleep: noSleep}).RunTask(context.Background(), smokeRun())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "status reads in a row failed")
 	assert.Contains(t, err.Error(), "Rate exceeded")
 	assert.Equal(t, []string{testTaskARN}, f.stopped, "a task the runner cannot follow is stopped")
 
-	f = &fakeECS{services: [][]types.Service{{service(deployment("PRIMARY", webDef, types.DeploymentRolloutStateCompleted, 1, 1))}}, failReads: maxPollFailures - 1}
+	f = &fakeECS{services: [][]types.Service{{service(deployment("PRIMARY", webDef, types.DeploymentRolloutStateCompleted, 1, 1))}}, failReads: MaxPollFailures - 1}
 	require.NoError(t, (&Runner{ECS: f, sleep: noSleep}).WaitServices(context.Background(), webServices(), time.Minute))
-	f = &fakeECS{services: [][]types.Service{{service(deployment("PRIMARY", webDef, types.DeploymentRolloutStateCompleted, 1, 1))}}, failReads: maxPollFailures}
+	f = &fakeECS{services: [][]types.Service{{service(deployment("PRIMARY", webDef, types.DeploymentRolloutStateCompleted, 1, 1))}}, failReads: MaxPollFailures}
 	assert.ErrorContains(t, (&Runner{ECS: f, sleep: noSleep}).WaitServices(context.Background(), webServices(), time.Minute), "reads in a row failed")
 }

@@ -113,7 +113,7 @@ func (r *Runner) RunTask(ctx context.Context, run Run) (Result, error) {
 			}
 			// A passing API error must not fail a verification that runs
 			// for many minutes; several in a row mean it cannot be followed.
-			if failures++; failures < maxPollFailures {
+			if failures++; failures < MaxPollFailures {
 				r.say("%s task %s: cannot read its status (%v); retrying", run.Name, shortARN(arn), err)
 				continue
 			}
@@ -153,10 +153,6 @@ func (r *Runner) abandon(ctx context.Context, run Run, arn string, cause error) 
 	}
 	return Result{TaskARN: arn}, fmt.Errorf("the %s task %s was abandoned (%v); %s", run.Name, shortARN(arn), cause, why)
 }
-
-// maxPollFailures is how many status reads in a row may fail before the
-// runner gives up (the SDK already retries each read).
-const maxPollFailures = 5
 
 // Outcome reads a stopped task: the exit code of its container, or why it
 // never ran (image pull, secrets, capacity …).

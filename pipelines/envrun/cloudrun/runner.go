@@ -21,6 +21,8 @@ import (
 	"google.golang.org/api/googleapi"
 	logging "google.golang.org/api/logging/v2"
 	run "google.golang.org/api/run/v2"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun"
 )
 
 // Runner starts and awaits work in one GCP environment.
@@ -38,29 +40,11 @@ type Runner struct {
 	sleep func(context.Context, time.Duration) error
 }
 
-// maxPollFailures is how many status reads in a row may fail before the
-// runner gives up (the client already retries each read).
-const maxPollFailures = 5
-
-func (r *Runner) poll() time.Duration {
-	if r.Poll <= 0 {
-		return 6 * time.Second
-	}
-	return r.Poll
-}
+// maxPollFailures is envrun's: both platforms give up alike.
+const maxPollFailures = envrun.MaxPollFailures
 
 func (r *Runner) wait(ctx context.Context) error {
-	if r.sleep != nil {
-		return r.sleep(ctx, r.poll())
-	}
-	t := time.NewTimer(r.poll())
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return envrun.Pause(ctx, envrun.PollInterval(r.Poll), r.sleep)
 }
 
 func (r *Runner) say(format string, a ...any) {
