@@ -116,45 +116,7 @@ func TestHostGCSConditionalPutRefusesToOverwrite(t *testing.T) {
 func TestHostGCSConcurrentAppendsOfOneEnvironmentCannotBothRecord(t *testing.T) {
 	hermeticGCP(t)
 	srv := gcstest.Start(t, bucket)
-	ctx := context.Background()
-	_, err := Append(ctx, localGCS(t, srv.URL), prefix, []byte(`{"deploy":"earlier"}`))
-	require.NoError(t, err)
-
-	// Both writers list before either writes, so both take seq 2 and race
-	// for it on the server, as two deploys started together would.
-	const writers = 2
-	var listed sync.WaitGroup
-	listed.Add(writers)
-	results := make([]error, writers)
-	var done sync.WaitGroup
-	for i := range writers {
-		s := &barrier{Store: localGCS(t, srv.URL), listed: &listed}
-		done.Go(func() {
-			_, results[i] = Append(ctx, s, prefix, fmt.Appendf(nil, `{"deploy":%d}`, i))
-		})
-	}
-	done.Wait()
-
-	winner := -1
-	var conflicts int
-	for i, err := range results {
-		var conflict *ConflictError
-		switch {
-		case err == nil:
-			winner = i
-		case assert.ErrorAs(t, err, &conflict):
-			conflicts++
-			assert.Equal(t, 2, conflict.Seq)
-			assert.Contains(t, err.Error(), "another deploy of this environment recorded meanwhile")
-		}
-	}
-	require.NotEqual(t, -1, winner, "one deploy records")
-	assert.Equal(t, 1, conflicts, "the other gets a ConflictError")
-
-	entries, err := Read(ctx, localGCS(t, srv.URL), prefix)
-	require.NoError(t, err)
-	require.Len(t, entries, 2, "no retry at seq 3")
-	assert.JSONEq(t, `{"deploy":"earlier"}`, string(entries[0].Body), "the first entry is unchanged")
+	winner, entries := raceForOneSeq(t, func() Store { return localGCS(t, srv.URL) })
 	assert.JSONEq(t, fmt.Sprintf(`{"deploy":%d}`, winner), string(entries[1].Body), "seq 2 is the winner's, not overwritten by the loser")
 	var refused int
 	for _, r := range srv.Uploads() {

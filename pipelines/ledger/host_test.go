@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -115,58 +114,7 @@ func TestHostConditionalPutRefusesToOverwrite(t *testing.T) {
 func TestHostConcurrentAppendsOfOneEnvironmentCannotBothRecord(t *testing.T) {
 	hermeticAWS(t)
 	srv := s3test.Start(t, bucket)
-	ctx := context.Background()
-	_, err := Append(ctx, localS3(t, srv.URL), prefix, []byte(`{"deploy":"earlier"}`))
-	require.NoError(t, err)
-
-	// Both writers list before either writes (the barrier), so both take
-	// seq 2 and race for it on the server, as two deploys started together
-	// would.
-	const writers = 2
-	var listed sync.WaitGroup
-	listed.Add(writers)
-	results := make([]error, writers)
-	var done sync.WaitGroup
-	for i := range writers {
-		s := &barrier{Store: localS3(t, srv.URL), listed: &listed}
-		done.Go(func() {
-			_, results[i] = Append(ctx, s, prefix, fmt.Appendf(nil, `{"deploy":%d}`, i))
-		})
-	}
-	done.Wait()
-
-	var won, conflicts int
-	for _, err := range results {
-		var conflict *ConflictError
-		switch {
-		case err == nil:
-			won++
-		case assert.ErrorAs(t, err, &conflict):
-			conflicts++
-			assert.Equal(t, 2, conflict.Seq)
-			assert.Contains(t, err.Error(), "another deploy of this environment recorded meanwhile")
-		}
-	}
-	assert.Equal(t, 1, won, "exactly one deploy records")
-	assert.Equal(t, 1, conflicts, "the other gets a ConflictError")
-
-	entries, err := Read(ctx, localS3(t, srv.URL), prefix)
-	require.NoError(t, err)
-	require.Len(t, entries, 2, "no retry at seq 3")
-	assert.JSONEq(t, `{"deploy":"earlier"}`, string(entries[0].Body))
-}
-
-// barrier holds List's answer until every writer has listed.
-type barrier struct {
-	Store
-	listed *sync.WaitGroup
-}
-
-func (b *barrier) List(ctx context.Context, p string) ([]string, error) {
-	keys, err := b.Store.List(ctx, p)
-	b.listed.Done()
-	b.listed.Wait()
-	return keys, err
+	raceForOneSeq(t, func() Store { return localS3(t, srv.URL) })
 }
 
 func TestHostReadReturnsEntriesInOrderAcrossListPages(t *testing.T) {
