@@ -96,10 +96,12 @@ func writeFile(t *testing.T, name, content string) string {
 	return p
 }
 
-func TestEndToEndAppendThenRead(t *testing.T) {
-	srv := s3test.Start(t, bucket)
-	conn := []string{"--bucket", bucket, "--prefix", prefix, "--region", "us-east-1", "--endpoint", srv.URL, "--path-style"}
-
+// appendTwiceThenRead runs the command as a deploy would against the store
+// conn reaches: an entry from a file, one from stdin, each printed with its
+// seq and key, the second stored as given (object reads what the server
+// holds), then read back in order.
+func appendTwiceThenRead(t *testing.T, conn []string, object func(bucket, key string) ([]byte, bool)) {
+	t.Helper()
 	first := ledgerProcess(t, "", append([]string{"append"}, append(conn, "--file", writeFile(t, "e.json", `{"release":"r1","verdict":"pass"}`))...)...)
 	require.Equal(t, 0, first.code, first.stderr)
 	assert.JSONEq(t, `{"seq":1,"key":"iceberg-lakehouse/staging/releases/000001.json"}`, first.stdout)
@@ -108,7 +110,7 @@ func TestEndToEndAppendThenRead(t *testing.T) {
 	require.Equal(t, 0, second.code, second.stderr)
 	assert.JSONEq(t, `{"seq":2,"key":"iceberg-lakehouse/staging/releases/000002.json"}`, second.stdout)
 
-	stored, ok := srv.Object(bucket, prefix+"/000002.json")
+	stored, ok := object(bucket, prefix+"/000002.json")
 	require.True(t, ok)
 	assert.JSONEq(t, `{"release":"r2","verdict":"failed"}`, string(stored))
 
@@ -118,6 +120,13 @@ func TestEndToEndAppendThenRead(t *testing.T) {
 	  {"seq":1,"key":"iceberg-lakehouse/staging/releases/000001.json","body":{"release":"r1","verdict":"pass"}},
 	  {"seq":2,"key":"iceberg-lakehouse/staging/releases/000002.json","body":{"release":"r2","verdict":"failed"}}
 	]`, read.stdout)
+}
+
+func TestEndToEndAppendThenRead(t *testing.T) {
+	srv := s3test.Start(t, bucket)
+	conn := []string{"--bucket", bucket, "--prefix", prefix, "--region", "us-east-1", "--endpoint", srv.URL, "--path-style"}
+
+	appendTwiceThenRead(t, conn, srv.Object)
 
 	for _, r := range srv.Requests() {
 		if r.Method == http.MethodPut {

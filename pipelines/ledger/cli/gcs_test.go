@@ -28,24 +28,7 @@ func TestEndToEndGCSAppendThenReadWithTheBackendFile(t *testing.T) {
 	srv := gcstest.Start(t, bucket)
 	conn := []string{"--store", "gcs", "--backend", gcsBackend(t, bucket), "--endpoint", srv.URL, "--prefix", prefix}
 
-	first := ledgerProcess(t, "", append(append([]string{"append"}, conn...), "--file", writeFile(t, "e.json", `{"release":"r1","verdict":"pass"}`))...)
-	require.Equal(t, 0, first.code, first.stderr)
-	assert.JSONEq(t, `{"seq":1,"key":"iceberg-lakehouse/staging/releases/000001.json"}`, first.stdout)
-
-	second := ledgerProcess(t, `{"release":"r2","verdict":"failed"}`, append(append([]string{"append"}, conn...), "--file", "-")...)
-	require.Equal(t, 0, second.code, second.stderr)
-	assert.JSONEq(t, `{"seq":2,"key":"iceberg-lakehouse/staging/releases/000002.json"}`, second.stdout)
-
-	stored, ok := srv.Object(bucket, prefix+"/000002.json")
-	require.True(t, ok)
-	assert.JSONEq(t, `{"release":"r2","verdict":"failed"}`, string(stored))
-
-	read := ledgerProcess(t, "", append([]string{"read"}, conn...)...)
-	require.Equal(t, 0, read.code, read.stderr)
-	assert.JSONEq(t, `[
-	  {"seq":1,"key":"iceberg-lakehouse/staging/releases/000001.json","body":{"release":"r1","verdict":"pass"}},
-	  {"seq":2,"key":"iceberg-lakehouse/staging/releases/000002.json","body":{"release":"r2","verdict":"failed"}}
-	]`, read.stdout)
+	appendTwiceThenRead(t, conn, srv.Object)
 
 	ups := srv.Uploads()
 	require.Len(t, ups, 2)
