@@ -67,9 +67,13 @@ test-go: host-postgres
 	  $(GO) test ./...; \
 	else $(GO) test ./...; fi
 
-# Compiles, vets and tests .dagger against the published Dagger Go SDK with a
-# fake engine; see tools/modharness.
+# Resolves .dagger/go.mod as the engine does when it loads the module
+# (generated imports, go get of the SDK, go mod tidy against the proxy) and
+# refuses any version the committed go.mod leaves to the day; then compiles,
+# vets and tests .dagger against the published Dagger Go SDK with a fake
+# engine; see tools/modharness.
 test-module:
+	$(GO) run ./tools/modharness resolve
 	$(GO) run ./tools/modharness test
 
 # The Python project owns its own install + test script (venv from pinned deps).

@@ -106,7 +106,9 @@ func (m *Lakehouse) Test(ctx context.Context) (rerr error) {
 			WithEnvVariable("TF_PLUGIN_CACHE_DIR", pluginCachePath).
 			WithEnvVariable("INFRA_REQUIRE_TERRAFORM_TEST", "1").
 			WithExec([]string{"go", "test", "./..."}),
+		// resolve: the module's go.mod as the engine resolves it on load.
 		"module harness": m.goSource().
+			WithExec([]string{"go", "run", "./tools/modharness", "resolve"}).
 			WithExec([]string{"go", "run", "./tools/modharness", "test"}),
 	}
 	if ok, err := m.hasPath(ctx, "dagster"); err != nil {

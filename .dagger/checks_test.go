@@ -109,6 +109,8 @@ func TestTestRunsGoSuitesWithThePinnedTerraformBinary(t *testing.T) {
 			assert.Equal(t, "iceberg-lakehouse-terraform-plugins-test", c.Caches()[pluginCachePath].Key)
 		case "go run ./tools/modharness test":
 			harness = true
+			assert.Contains(t, lines, "go run ./tools/modharness resolve",
+				"the module's go.mod must be checked as the engine resolves it")
 		}
 	}
 	assert.True(t, goTest, "go test ./... was not run")

@@ -12,11 +12,15 @@
 //
 //	go run ./tools/modharness test [go test flags]   # static checks, vet, tests
 //	go run ./tools/modharness gen DIR                # write the stand-ins under DIR
+//	go run ./tools/modharness resolve                # resolve go.mod as the engine does ([-write])
+//	go run ./tools/modharness record-imports         # after dagger develop: record the bindings' imports
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 func main() {
@@ -30,6 +34,14 @@ func main() {
 	switch os.Args[1] {
 	case "test":
 		err = Run(Options{Root: root, TestArgs: os.Args[2:], Stdout: os.Stdout, Stderr: os.Stderr})
+	case "resolve":
+		write := len(os.Args) == 3 && os.Args[2] == "-write"
+		if len(os.Args) > 3 || (len(os.Args) == 3 && !write) {
+			usage()
+		}
+		err = Resolve(Options{Root: root, Stdout: os.Stdout, Stderr: os.Stderr}, write)
+	case "record-imports":
+		err = recordImports(root)
 	case "gen":
 		if len(os.Args) != 3 {
 			usage()
@@ -47,11 +59,31 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: modharness test [go test flags] | modharness gen DIR")
+	fmt.Fprintln(os.Stderr, "usage: modharness test [go test flags] | modharness gen DIR | modharness resolve [-write] | modharness record-imports")
 	os.Exit(2)
 }
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "modharness:", err)
 	os.Exit(1)
+}
+
+// recordImports rewrites generated_imports.txt from the bindings a real
+// engine generated in the module (dagger develop).
+func recordImports(root string) error {
+	mod, err := LoadModule(root)
+	if err != nil {
+		return err
+	}
+	imports, err := RecordGeneratedImports(mod)
+	if err != nil {
+		return err
+	}
+	header := generatedImportsFile[:strings.Index(generatedImportsFile, "\n"+GeneratedImports()[0])+1]
+	path := filepath.Join(root, "tools", "modharness", "generated_imports.txt")
+	if err := os.WriteFile(path, []byte(header+strings.Join(imports, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("recorded %d imports of the generated bindings in %s\n", len(imports), path)
+	return nil
 }
