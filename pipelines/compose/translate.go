@@ -136,6 +136,9 @@ func translateService(p *types.Project, s types.ServiceConfig, opts TranslateOpt
 	if out.Mounts, err = mounts(p, s); err != nil {
 		errs = append(errs, err)
 	}
+	if err := refuseSelfAddress(out); err != nil {
+		errs = append(errs, err)
+	}
 	out.Limits = limits(s.Deploy)
 	return out, errors.Join(errs...)
 }
