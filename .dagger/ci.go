@@ -72,13 +72,17 @@ func (m *Lakehouse) Ci(
 	// Replace a stack service's image: NAME=REFERENCE (as stack does).
 	// +optional
 	serviceImage []string,
+	// DAGSTER_POSTGRES_PASSWORD, where the environment's compose files
+	// require it (as stack does).
+	// +optional
+	postgresPassword *dagger.Secret,
 	// The repository's git metadata (release identity; a dirty tree is
 	// allowed and flagged).
 	// +defaultPath="/"
 	// +optional
 	git *dagger.GitRepository,
 ) (string, error) {
-	r, err := m.CiResult(ctx, env, skipChecks, keep, publishTo, serviceImage, git)
+	r, err := m.CiResult(ctx, env, skipChecks, keep, publishTo, serviceImage, postgresPassword, git)
 	if err != nil {
 		return "", err
 	}
@@ -109,6 +113,9 @@ func (m *Lakehouse) CiResult(
 	// Replace a stack service's image: NAME=REFERENCE (as stack does).
 	// +optional
 	serviceImage []string,
+	// DAGSTER_POSTGRES_PASSWORD, where the compose files require it.
+	// +optional
+	postgresPassword *dagger.Secret,
 	// The repository's git metadata.
 	// +defaultPath="/"
 	// +optional
@@ -126,6 +133,11 @@ func (m *Lakehouse) CiResult(
 		}
 		env = order[0].Name()
 	}
+	// Bad arguments fail here, before any check or build: the environment,
+	// its compose files, the secrets they require and the image overrides.
+	if _, err := m.planStack(ctx, env, postgresPassword, serviceImage); err != nil {
+		return nil, fmt.Errorf("ci: %w", err)
+	}
 	rec := runreport.New("ci", env, nil)
 	var wg sync.WaitGroup
 	if skipChecks {
@@ -142,7 +154,7 @@ func (m *Lakehouse) CiResult(
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		m.ciRelease(ctx, rec, env, keep, publishTo, serviceImage, git)
+		m.ciRelease(ctx, rec, env, keep, publishTo, serviceImage, postgresPassword, git)
 	}()
 	wg.Wait()
 	report := rec.Finish()
@@ -155,7 +167,7 @@ func (m *Lakehouse) CiResult(
 
 // ciRelease is ci's release path: build, publish, stack, materialize,
 // gate, local deploy. Each step runs only if the one before passed.
-func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env string, keep bool, publishTo *dagger.Service, serviceImage []string, git *dagger.GitRepository) {
+func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env string, keep bool, publishTo *dagger.Service, serviceImage []string, postgresPassword *dagger.Secret, git *dagger.GitRepository) {
 	// One registry for the whole release path, kept up from publish to the
 	// last pull (a registry that keeps manifests in memory would forget them
 	// across a restart).
@@ -197,7 +209,7 @@ func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env 
 		s, err := m.Stack(ctx, env,
 			dag.Container().From(rel.RuntimeImage, dagger.ContainerFromOpts{RegistryService: reg}),
 			dag.Container().From(rel.GateImage, dagger.ContainerFromOpts{RegistryService: reg}),
-			nil, serviceImage, nil)
+			postgresPassword, serviceImage, nil)
 		if err != nil {
 			return "", err
 		}

@@ -78,7 +78,7 @@ func queryIndex(eng *enginetest.Engine, substr string) int {
 func TestCiRunsChecksAndTheReleasePathAndReportsLast(t *testing.T) {
 	m, eng, ledger := ciEngine(t, "pass")
 	env := localEnv(t)
-	out, err := m.Ci(t.Context(), env, false, false, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	out, err := m.Ci(t.Context(), env, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.NoError(t, err, out)
 	for _, step := range []string{"| lint | ok", "| test | ok", "| validate | ok", "| build and publish | ok", "| stack | ok", "| materialize | ok", "| quality gate | ok", "| deploy to the local ledger | ok"} {
 		assert.Contains(t, out, step)
@@ -107,7 +107,7 @@ func TestCiFailsWithTheFailingStepItsReasonAndTheRerunCommand(t *testing.T) {
 	m, eng, ledger := ciEngine(t, "fail")
 	env := localEnv(t)
 	eng.FailExec(1, "", "./x.go:1:1: unreachable code", "go", "vet")
-	_, err := m.Ci(t.Context(), env, false, false, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	_, err := m.Ci(t.Context(), env, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "**FAILED**")
@@ -122,7 +122,7 @@ func TestCiFailsWithTheFailingStepItsReasonAndTheRerunCommand(t *testing.T) {
 
 func TestCiSkipChecksRunsOnlyTheReleasePath(t *testing.T) {
 	m, eng, _ := ciEngine(t, "pass")
-	out, err := m.Ci(t.Context(), localEnv(t), true, true, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	out, err := m.Ci(t.Context(), localEnv(t), true, true, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.NoError(t, err)
 	assert.Contains(t, out, "| checks | skipped | 0s | --skip-checks |")
 	assert.Contains(t, out, "services up")

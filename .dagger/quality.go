@@ -66,11 +66,15 @@ func gateRelease(ctx context.Context, record *dagger.File) (*release.Record, err
 	if record == nil {
 		return nil, nil
 	}
-	raw, err := record.Contents(ctx)
+	name, err := record.Name(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the release record: %w", err)
 	}
-	rec, err := release.ParseRecord([]byte(raw))
+	raw, err := record.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the release record %s: %w", name, err)
+	}
+	rec, err := release.ParseRecordFile(name, []byte(raw))
 	if err != nil {
 		return nil, err
 	}

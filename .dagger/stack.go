@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -111,6 +112,59 @@ func (m *Lakehouse) Stack(
 	git *dagger.GitRepository,
 ) (_ *Stack, rerr error) {
 	defer surfaceTo(&rerr)
+	plan, err := m.planStack(ctx, env, postgresPassword, serviceImage)
+	if err != nil {
+		return nil, err
+	}
+	e, spec, envVars, secrets := plan.env, plan.spec, plan.vars, plan.secrets
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	if image == nil || gateImage == nil {
+		id, err := m.identity(ctx, git, "", "")
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", e, err)
+		}
+		if image == nil {
+			image = m.runtimeImage(id)
+		}
+		if gateImage == nil {
+			gateImage = m.gateImage(id)
+		}
+	}
+	return &Stack{
+		Env:             e.Name(),
+		Project:         plan.project,
+		SpecJSON:        string(raw),
+		Image:           image,
+		GateImage:       gateImage,
+		WarningsBlock:   e.Promotion().WarningsBlock,
+		Source:          m.Source,
+		Secrets:         secrets,
+		ProxyImage:      m.PythonImage,
+		CatalogHost:     hostOf(envVars["ICEBERG_CATALOG_URI"]),
+		ObjectStoreHost: hostOf(envVars["S3_ENDPOINT_URL"]),
+		Bucket:          envVars["LAKEHOUSE_S3_BUCKET"],
+		S3Endpoint:      envVars["S3_ENDPOINT_URL"],
+		S3Region:        envVars["AWS_REGION"],
+		S3PathStyle:     envVars["S3_PATH_STYLE"] == "true",
+	}, nil
+}
+
+// stackPlan is an environment's stack as specs, before any container.
+type stackPlan struct {
+	env     environment.Env
+	project string
+	spec    *compose.Spec
+	vars    map[string]string
+	secrets []NamedSecret
+}
+
+// planStack reads the environment and translates its compose files with
+// the given secrets and image overrides: every argument of a stack is
+// checked here, before anything is built or started.
+func (m *Lakehouse) planStack(ctx context.Context, env string, postgresPassword *dagger.Secret, serviceImage []string) (*stackPlan, error) {
 	catalog, err := m.environments(ctx)
 	if err != nil {
 		return nil, err
@@ -135,39 +189,7 @@ func (m *Lakehouse) Stack(
 	if err := m.applyServiceImages(spec, serviceImage); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", e, err)
 	}
-	raw, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
-	}
-	if image == nil || gateImage == nil {
-		id, err := m.identity(ctx, git, "", "")
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: %w", e, err)
-		}
-		if image == nil {
-			image = m.runtimeImage(id)
-		}
-		if gateImage == nil {
-			gateImage = m.gateImage(id)
-		}
-	}
-	return &Stack{
-		Env:             e.Name(),
-		Project:         project,
-		SpecJSON:        string(raw),
-		Image:           image,
-		GateImage:       gateImage,
-		WarningsBlock:   e.Promotion().WarningsBlock,
-		Source:          m.Source,
-		Secrets:         secrets,
-		ProxyImage:      m.PythonImage,
-		CatalogHost:     hostOf(envVars["ICEBERG_CATALOG_URI"]),
-		ObjectStoreHost: hostOf(envVars["S3_ENDPOINT_URL"]),
-		Bucket:          envVars["LAKEHOUSE_S3_BUCKET"],
-		S3Endpoint:      envVars["S3_ENDPOINT_URL"],
-		S3Region:        envVars["AWS_REGION"],
-		S3PathStyle:     envVars["S3_PATH_STYLE"] == "true",
-	}, nil
+	return &stackPlan{env: e, project: project, spec: spec, vars: envVars, secrets: secrets}, nil
 }
 
 // composeFiles reads the compose project directory's top-level files: the
@@ -194,6 +216,24 @@ func (m *Lakehouse) composeFiles(ctx context.Context, e environment.Env) (map[st
 		return nil, fmt.Errorf("stack %s: %s/%s is missing: copy another environment's env file and set LAKEHOUSE_ENVIRONMENT=%s", e, composeDir, envFile, e)
 	}
 	return files, nil
+}
+
+// secretFlags are the compose variables the stack takes as secrets, and
+// the argument that passes each.
+var secretFlags = map[string]string{"DAGSTER_POSTGRES_PASSWORD": "--postgres-password"}
+
+// secretFlagHint says, once, which arguments pass the secrets the compose
+// files require ("" when a missing variable is not one the stack takes).
+func secretFlagHint(missing []string) string {
+	var flags []string
+	for _, name := range missing {
+		flag, ok := secretFlags[name]
+		if !ok {
+			return ""
+		}
+		flags = append(flags, fmt.Sprintf("%s env://%s (or file://, op://, vault://…)", flag, name))
+	}
+	return fmt.Sprintf("the compose files require %s, a secret: pass %s", strings.Join(missing, ", "), strings.Join(flags, " and "))
 }
 
 // secretPlaceholder stands in for a secret while compose interpolates, so
@@ -229,6 +269,12 @@ func translateStack(ctx context.Context, files map[string]string, e environment.
 	}
 	p, err := compose.Load(ctx, tmp, envFile, project, placeholders)
 	if err != nil {
+		var missing *compose.MissingVariablesError
+		if errors.As(err, &missing) {
+			if msg := secretFlagHint(missing.Names()); msg != "" {
+				return nil, nil, errors.New(msg)
+			}
+		}
 		return nil, nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), tmp, composeDir))
 	}
 	if vars["LAKEHOUSE_IMAGE"] == "" {

@@ -258,11 +258,19 @@ func duration(d time.Duration) string {
 	return d.String()
 }
 
-// startAll starts every long-running service in dependency order, so one
-// that never turns healthy fails with its name.
+// startAll starts every long-running service and runs every one-shot job
+// in dependency order, so one that never turns healthy, or a job that
+// fails, is named itself (not the service that waits for it).
 func (b *stackBuilder) startAll(ctx context.Context) error {
 	for _, spec := range b.spec.Services {
 		if spec.OneShot {
+			done, err := b.completed(spec.Name)
+			if err != nil {
+				return err
+			}
+			if _, err := done.Sync(ctx); err != nil {
+				return fmt.Errorf("stack %s: one-shot job %s failed: %s", b.stack.Env, spec.Name, errText(surface(err)))
+			}
 			continue
 		}
 		svc, err := b.service(spec.Name)

@@ -85,6 +85,9 @@ func load(ctx context.Context, dir, envFile, project string, files []string, ext
 	}
 	p, err := opts.LoadProject(ctx)
 	if err != nil {
+		if missing := missingVariables(err); len(missing) > 0 {
+			return nil, &MissingVariablesError{Where: where, EnvFile: envFile, Missing: missing}
+		}
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	return p, nil

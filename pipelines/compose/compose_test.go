@@ -111,8 +111,12 @@ func TestDevMountsTheSourceAndPublishesTheUI(t *testing.T) {
 func TestProdRefusesToStartWithoutThePostgresSecret(t *testing.T) {
 	environments(t)
 	_, err := Load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "DAGSTER_POSTGRES_PASSWORD")
+	var missing *MissingVariablesError
+	require.ErrorAs(t, err, &missing)
+	assert.Equal(t, []string{"DAGSTER_POSTGRES_PASSWORD"}, missing.Names())
+	assert.Equal(t, 1, strings.Count(err.Error(), "require"),
+		"said once, though five places use it: %s", err)
+	assert.Contains(t, err.Error(), "the compose files require DAGSTER_POSTGRES_PASSWORD (set DAGSTER_POSTGRES_PASSWORD (secret) for prod), which neither .env.prod nor the environment sets")
 }
 
 // The guide passes variables with --env-file; a missing .env must not matter

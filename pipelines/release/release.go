@@ -5,6 +5,7 @@
 package release
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -171,28 +172,61 @@ func (r Record) JSON() ([]byte, error) {
 // ParseRecord reads and verifies a release record: schema version, commit,
 // digest references, and an ID that matches its contents (a hand-edited
 // digest is refused).
+
 func ParseRecord(raw []byte) (Record, error) {
+	return parseRecord("release record", raw)
+}
+
+// ParseRecordFile is ParseRecord of a file the user named: errors say the
+// file (and, for malformed JSON, the line).
+func ParseRecordFile(name string, raw []byte) (Record, error) {
+	if name == "" {
+		name = "(unnamed file)"
+	}
+	return parseRecord("release record "+name, raw)
+}
+
+func parseRecord(what string, raw []byte) (Record, error) {
 	var r Record
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return Record{}, fmt.Errorf("release record: not valid JSON of schema %d: %w", RecordSchemaVersion, err)
+		return Record{}, fmt.Errorf("%s%s: not valid JSON of schema %d: %w", what, jsonLine(raw, err), RecordSchemaVersion, err)
 	}
 	if r.SchemaVersion != RecordSchemaVersion {
-		return Record{}, fmt.Errorf("release record: schema_version %d is not supported (expected %d)", r.SchemaVersion, RecordSchemaVersion)
+		return Record{}, fmt.Errorf("%s: schema_version %d is not supported (expected %d)", what, r.SchemaVersion, RecordSchemaVersion)
 	}
 	if !commitPattern.MatchString(r.Commit) {
-		return Record{}, fmt.Errorf("release record: commit %q is not a full commit hash", r.Commit)
+		return Record{}, fmt.Errorf("%s: commit %q is not a full commit hash", what, r.Commit)
 	}
 	for name, ref := range map[string]string{"runtime_image": r.RuntimeImage, "gate_image": r.GateImage} {
 		if _, err := ParseDigestRef(ref); err != nil {
-			return Record{}, fmt.Errorf("release record: %s: %w", name, err)
+			return Record{}, fmt.Errorf("%s: %s: %w", what, name, err)
 		}
 	}
 	if want := r.computeID(); r.ID != want {
-		return Record{}, fmt.Errorf("release record: id %q does not match its commit and image digests (expected %q): the record was edited", r.ID, want)
+		return Record{}, fmt.Errorf("%s: id %q does not match its commit and image digests (expected %q): the record was edited", what, r.ID, want)
 	}
 	return r, nil
+}
+
+// jsonLine is ":<line>" of the position a JSON error reports ("" if none).
+func jsonLine(raw []byte, err error) string {
+	var offset int64
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		offset = syntax.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	default:
+		return ""
+	}
+	if offset > int64(len(raw)) {
+		offset = int64(len(raw))
+	}
+	return fmt.Sprintf(":%d", 1+bytes.Count(raw[:offset], []byte("\n")))
 }
 
 func digestOf(ref string) string {

@@ -118,3 +118,18 @@ func TestRecordIsNamedByCommitAndDigestsAndRefusesEdits(t *testing.T) {
 	_, err = ParseRecord([]byte(`{"schema_version": 1, "extra": true}`))
 	require.ErrorContains(t, err, "not valid JSON")
 }
+
+func TestAMalformedRecordFileIsNamedWithItsLine(t *testing.T) {
+	_, err := ParseRecordFile("zz-release.json", []byte("{\n  \"schema_version\": 1,\n  \"commit\": oops\n}\n"))
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "release record zz-release.json:3: not valid JSON"), err.Error())
+
+	_, err = ParseRecordFile("zz-release.json", []byte("{\n  \"schema_version\": \"one\"\n}"))
+	require.ErrorContains(t, err, "release record zz-release.json:2: not valid JSON", "a wrong type names its line too")
+
+	_, err = ParseRecordFile("zz-release.json", []byte(`{"schema_version": 7}`))
+	require.ErrorContains(t, err, "release record zz-release.json: schema_version 7 is not supported")
+
+	_, err = ParseRecordFile("", []byte(""))
+	require.ErrorContains(t, err, "release record (unnamed file): not valid JSON")
+}

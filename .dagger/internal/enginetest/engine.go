@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +204,13 @@ func (e *Engine) leaf(chain []Step) any {
 		return 0
 	case "exists":
 		return true
+	case "name":
+		// A file's name is the base of the path it was selected by.
+		for i := len(chain) - 2; i >= 0; i-- {
+			if p, ok := chain[i].Args["path"].(string); ok && chain[i].Field == "file" {
+				return path.Base(p)
+			}
+		}
 	case "entries", "glob", "envVariables", "exposedPorts", "mounts", "defaultArgs", "entrypoint":
 		return []any{}
 	}
