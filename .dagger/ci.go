@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"dagger/lakehouse/internal/dagger"
 
-	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/runreport"
-	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
 )
 
 // ciRegistryHost is where ci publishes the release: a localhost address
@@ -32,6 +31,11 @@ type CiResult struct {
 	// The run report as JSON.
 	// +private
 	ReportJSON string
+	// The steps that failed, in order, and the command that reruns the first.
+	// +private
+	FailedSteps []string
+	// +private
+	Rerun string
 }
 
 // Report is the run report as a markdown file.
@@ -87,9 +91,26 @@ func (m *Lakehouse) Ci(
 		return "", err
 	}
 	if r.Verdict != string(runreport.OK) {
-		return "", errors.New(r.Markdown)
+		// The CLI prints a failed function's error twice (under its span
+		// and at the end): the report goes to the function's log once, the
+		// error only names what failed.
+		fmt.Fprintln(ciLog, r.Markdown)
+		return "", errors.New(r.failure())
 	}
 	return r.Markdown, nil
+}
+
+// ciLog is where a failed ci writes its run report: the function's own
+// output, which the CLI shows once under the call.
+var ciLog io.Writer = os.Stderr
+
+// failure is the one-line error of a failed run.
+func (r *CiResult) failure() string {
+	msg := fmt.Sprintf("ci %s FAILED at %s (the run report above says why", r.Env, strings.Join(r.FailedSteps, ", "))
+	if r.Rerun != "" {
+		msg += "; rerun only that step: `" + r.Rerun + "`"
+	}
+	return msg + "; `dagger call ci-result … markdown` returns the report)"
 }
 
 // CiResult is ci that returns the run (report and JSON files) instead of
@@ -162,7 +183,16 @@ func (m *Lakehouse) CiResult(
 	if err != nil {
 		return nil, err
 	}
-	return &CiResult{Env: env, Verdict: string(report.Verdict), Markdown: report.Markdown(), ReportJSON: string(raw)}, nil
+	res := &CiResult{Env: env, Verdict: string(report.Verdict), Markdown: report.Markdown(), ReportJSON: string(raw)}
+	for _, s := range report.Steps {
+		if s.Status == runreport.Failed {
+			res.FailedSteps = append(res.FailedSteps, s.Name)
+		}
+	}
+	if first := report.FirstFailure(); first != nil {
+		res.Rerun = first.Rerun
+	}
+	return res, nil
 }
 
 // ciRelease is ci's release path: build, publish, stack, materialize,
@@ -250,155 +280,4 @@ func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env 
 	if keep {
 		rec.Fact("keep", "the stack stops with this run; start it again with `dagger call stack --env "+env+" services up` (Dagster UI on the env file's DAGSTER_WEBSERVER_PORT)")
 	}
-}
-
-// ciRegistry is the registry service ci publishes to and pulls from.
-func (m *Lakehouse) ciRegistry(publishTo *dagger.Service) *dagger.Service {
-	if publishTo != nil {
-		return publishTo
-	}
-	return dag.Container().
-		From(m.RegistryImage).
-		WithMountedCache("/var/lib/registry", dag.CacheVolume("iceberg-lakehouse-ci-registry")).
-		WithExposedPort(5000).
-		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
-}
-
-// publishLocal builds both images and publishes them to the registry
-// service reg, returning the release record (dirty trees allowed, and
-// flagged).
-func (m *Lakehouse) publishLocal(ctx context.Context, reg *dagger.Service, git *dagger.GitRepository) (release.Record, error) {
-	id, err := m.identity(ctx, git, "", "")
-	if err != nil {
-		return release.Record{}, err
-	}
-	addr, err := release.ParseAddress(ciRegistryHost+"/lakehouse", id.Version())
-	if err != nil {
-		return release.Record{}, err
-	}
-	push := func(ctr *dagger.Container, ref string) (string, error) {
-		published, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{RegistryService: reg})
-		if err != nil {
-			return "", fmt.Errorf("publish %s: %w", ref, err)
-		}
-		d, err := release.ParseDigestRef(published)
-		if err != nil {
-			return "", err
-		}
-		return d.Pinned(), nil
-	}
-	runtime, err := push(m.runtimeImage(id), addr.Runtime())
-	if err != nil {
-		return release.Record{}, err
-	}
-	gate, err := push(m.gateImage(id), addr.Gate())
-	if err != nil {
-		return release.Record{}, err
-	}
-	var locks []release.LockDigest
-	for _, lock := range []string{runtimeLock, gateLock} {
-		contents, err := m.Source.File("dagster/" + lock).Contents(ctx)
-		if err != nil {
-			return release.Record{}, err
-		}
-		locks = append(locks, release.DigestLock("dagster/"+lock, []byte(contents)))
-	}
-	return release.NewRecord(id, runtime, gate, locks, time.Now())
-}
-
-// ciDeploy runs the promotion decision deploy uses against the stack's own
-// object store as the ledger, records the gate's verdict and reads it back.
-func (m *Lakehouse) ciDeploy(ctx context.Context, s *Stack, rel release.Record, gate *GateReport) (string, error) {
-	catalog, err := m.environments(ctx)
-	if err != nil {
-		return "", err
-	}
-	target, err := catalog.Lookup(s.Env)
-	if err != nil {
-		return "", err
-	}
-	b, err := s.builder()
-	if err != nil {
-		return "", err
-	}
-	ctr, err := b.runner(nil)
-	if err != nil {
-		return "", err
-	}
-	at, err := s.localLedger(target.Name())
-	if err != nil {
-		return "", err
-	}
-	var upstream []promotion.Recorded
-	if up := target.Promotion().Upstream; up != "" {
-		upAt := at
-		upAt.Prefix = promotion.LedgerPrefix(terraform.StateProject, up)
-		raw, err := m.readLedger(ctx, ctr, upAt)
-		if err != nil {
-			return "", err
-		}
-		if upstream, err = promotion.ParseEntries(raw); err != nil {
-			return "", err
-		}
-	}
-	now := time.Now().UTC()
-	decision, err := promotion.Decide(promotion.Request{Target: target, Release: rel, AllowDirty: true, Now: now}, upstream)
-	if err != nil {
-		return "", err
-	}
-	entry := promotion.Entry{
-		SchemaVersion: promotion.EntrySchemaVersion,
-		Environment:   target.Name(),
-		Release:       rel,
-		Verdict:       promotion.Passed,
-		Gate:          &promotion.GateEvidence{Outcome: gate.Outcome, Report: []byte(gate.Report)},
-		RecordedAt:    now.Format(time.RFC3339),
-	}
-	if r, err := gate.parsed(); err == nil {
-		entry.Gate.FinishedAt = r.FinishedAt
-	}
-	if decision.Upstream != nil {
-		entry.Upstream = &promotion.UpstreamRef{Environment: decision.Upstream.Entry.Environment, Seq: decision.Upstream.Seq, ReleaseID: rel.ID}
-	}
-	key, err := m.appendLedger(ctx, ctr, at, entry)
-	if err != nil {
-		return "", err
-	}
-	raw, err := m.readLedger(ctx, ctr, at)
-	if err != nil {
-		return "", err
-	}
-	entries, err := promotion.ParseEntries(raw)
-	if err != nil {
-		return "", err
-	}
-	latest, err := promotion.Latest(entries)
-	if err != nil || latest.Entry.Release.ID != rel.ID {
-		return "", fmt.Errorf("the ledger does not show release %s as the latest pass after recording it (%v)", rel.ID, err)
-	}
-	return "recorded " + key, nil
-}
-
-func dirtyMark(dirty bool) string {
-	if dirty {
-		return ", dirty"
-	}
-	return ""
-}
-
-func shortDigest(ref string) string {
-	if _, d, ok := strings.Cut(ref, "@sha256:"); ok && len(d) >= 12 {
-		return "sha256:" + d[:12]
-	}
-	return ref
-}
-
-// plain keeps only an error's text for the run report: the whole chain
-// and, for a failed command, the command and the redacted tail of its
-// output (surface), since a real engine's exec error says only "exit code".
-func plain(err error) error {
-	if err == nil {
-		return nil
-	}
-	return errors.New(errText(surface(err)))
 }

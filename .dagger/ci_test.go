@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -106,17 +108,24 @@ func TestCiRunsChecksAndTheReleasePathAndReportsLast(t *testing.T) {
 func TestCiFailsWithTheFailingStepItsReasonAndTheRerunCommand(t *testing.T) {
 	m, eng, ledger := ciEngine(t, "fail")
 	env := localEnv(t)
+	var log bytes.Buffer
+	ciLog = &log
+	t.Cleanup(func() { ciLog = os.Stderr })
 	eng.FailExec(1, "", "./x.go:1:1: unreachable code", "go", "vet")
 	_, err := m.Ci(t.Context(), env, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.Error(t, err)
+	report := log.String()
+	assert.Equal(t, 1, strings.Count(report, "**FAILED**"), "the report is printed once:\n%s", report)
+	assert.Contains(t, report, "### lint failed")
+	assert.Contains(t, report, "unreachable code")
+	assert.Contains(t, report, "Rerun only this step: `dagger call lint`")
+	assert.Contains(t, report, "### quality gate failed")
+	assert.Contains(t, report, "checks failed")
+	assert.Contains(t, report, "| deploy to the local ledger | skipped")
+	// The CLI prints the error twice (under the call and at the end): it
+	// names what failed, not the report again.
 	msg := cliMessage(err)
-	assert.Contains(t, msg, "**FAILED**")
-	assert.Contains(t, msg, "### lint failed")
-	assert.Contains(t, msg, "unreachable code")
-	assert.Contains(t, msg, "Rerun only this step: `dagger call lint`")
-	assert.Contains(t, msg, "### quality gate failed")
-	assert.Contains(t, msg, "checks failed")
-	assert.Contains(t, msg, "| deploy to the local ledger | skipped")
+	assert.Equal(t, "ci "+env+" FAILED at lint, quality gate (the run report above says why; rerun only that step: `dagger call lint`; `dagger call ci-result … markdown` returns the report)", msg)
 	assert.Empty(t, ledger.entries, "a release that failed the gate is not recorded as passed")
 }
 
