@@ -10,12 +10,21 @@ import (
 // Policy decides which planned changes need explicit permission.
 //
 // The rule: a change is refused when its resource type is protected against
-// that kind of change (delete, replace, or a change that makes lifecycle
-// rules expire data, see Change.ExpiresData), unless its exact address is
-// in the run's allow list. Protection is by type, not by name: every
-// bucket, every key and every catalog store is protected, because a rename
-// in configuration must not silently drop protection. Forgets are never
-// refused (forget leaves the cloud resource in place).
+// that kind of change, unless its exact address is in the run's allow
+// list. The kinds: deleting or replacing the resource; a create, update or
+// replace after which lifecycle rules expire data the current rules keep
+// (Change.ExpiresData); and a change that turns off or weakens a protection
+// the resource has now (Change.Weakens): versioning suspended, a public
+// access block lifted, a bucket policy's deny statement dropped or
+// narrowed, a key disabled or its deletion window shortened, object lock or
+// bucket retention shortened, point-in-time recovery or backups reduced,
+// deletion protection off, or the catalog's network opened (an ingress
+// from the internet, a public load balancer or Cloud Run ingress, a public
+// IAM member; these are judged on creates too). Protection is by type and
+// attribute, not by name: every bucket, key, catalog store and ingress rule
+// is protected, because a rename in configuration must not silently drop
+// protection. Forgets are never refused (forget leaves the cloud resource
+// in place).
 type Policy struct {
 	// Protected maps a resource type to why deleting it is dangerous;
 	// deletes and replaces of these types are refused. DefaultPolicy fills
@@ -39,6 +48,9 @@ const (
 	// lifecycle rules delete data the current rules keep
 	// (Change.ExpiresData).
 	RefuseExpiry
+	// RefuseWeaken refuses a change that turns off or weakens one of its
+	// protection settings (Change.Weakens).
+	RefuseWeaken
 
 	// RefuseDestroy refuses deletes and replaces.
 	RefuseDestroy = RefuseDelete | RefuseReplace
@@ -59,7 +71,7 @@ func (p Protection) refuses(c Change) bool {
 	case c.Action == Replace && p.Refuse&RefuseReplace != 0:
 		return true
 	}
-	return c.ExpiresData && p.Refuse&RefuseExpiry != 0
+	return (c.ExpiresData && p.Refuse&RefuseExpiry != 0) || (len(c.Weakens) > 0 && p.Refuse&RefuseWeaken != 0)
 }
 
 // defaultProtections is the one table of what DefaultPolicy protects, how,
@@ -99,6 +111,8 @@ var defaultProtections = func() map[string]Protection {
 		"aws_kms_key":           {RefuseDestroy, key},
 		"google_kms_crypto_key": {RefuseDestroy, key},
 		"google_kms_key_ring":   {RefuseDestroy, key},
+		// Not used by the roots; an explicit version of a key is the key.
+		"google_kms_crypto_key_version": {RefuseDestroy, key},
 		// Catalog state, Dagster's run history and the credentials the running
 		// catalog and Dagster use.
 		"aws_glue_catalog_database":            {RefuseDestroy, catalog},
@@ -122,11 +136,21 @@ var defaultProtections = func() map[string]Protection {
 }
 
 // DefaultPolicy protects the lakehouse's data and what keeps it safe
-// (versioning, retention, privacy, encryption, lifecycle rules), its
-// encryption keys, its Iceberg catalog state and the catalog's database
-// password, on both clouds.
+// (versioning, retention, privacy, encryption, lifecycle rules, backups,
+// deletion protection), its encryption keys, its Iceberg catalog state and
+// the catalog's database password, and the network in front of the catalog
+// and Dagster, on both clouds. Every type with protection settings
+// (safeguards) is refused weakening them.
 func DefaultPolicy() Policy {
 	rules := defaultProtections()
+	for typ := range safeguards {
+		p := rules[typ]
+		p.Refuse |= RefuseWeaken
+		if p.Reason == "" {
+			p.Reason = "has protection settings a plan must not weaken"
+		}
+		rules[typ] = p
+	}
 	protected := make(map[string]string, len(rules))
 	for typ, p := range rules {
 		if p.Refuse&RefuseDestroy != 0 {
@@ -152,30 +176,51 @@ type RefusedError struct {
 	// Target is the environment/cloud of the plan, e.g. "prod/aws".
 	Target string
 	// Refused are the changes the policy refused: destructive changes to
-	// protected resources and changes that expire their data.
+	// protected resources, changes that expire their data and changes that
+	// weaken their protection.
 	Refused []Refusal
 }
 
 // Refusal is one refused change and the reason its type is protected.
 type Refusal struct {
 	Change
+	// Reason says why the type is protected against the delete, replace or
+	// expiry; empty when only weakenings are refused, each of which says
+	// what it loses (Change.Weakens).
 	Reason string
 }
 
 func (e *RefusedError) Error() string {
 	var b strings.Builder
-	expiring := slices.ContainsFunc(e.Refused, func(r Refusal) bool { return r.ExpiresData })
-	fmt.Fprintf(&b, "plan %s refused: it would destroy %d protected resource(s)", e.Target, len(e.Refused))
-	if expiring {
-		b.WriteString(" or the data they hold")
+	destroys := slices.ContainsFunc(e.Refused, func(r Refusal) bool { return r.Reason != "" && (r.Action == Delete || r.Action == Replace) })
+	expires := slices.ContainsFunc(e.Refused, func(r Refusal) bool { return r.ExpiresData })
+	weakens := slices.ContainsFunc(e.Refused, func(r Refusal) bool { return len(r.Weakens) > 0 })
+	var what []string
+	if destroys {
+		what = append(what, "destroy protected resources")
 	}
-	b.WriteString(":")
+	if expires {
+		what = append(what, "make lifecycle rules expire data")
+	}
+	if weakens {
+		what = append(what, "remove protection")
+	}
+	fmt.Fprintf(&b, "plan %s refused: %d change(s) would %s:", e.Target, len(e.Refused), strings.Join(what, " or "))
 	for _, r := range e.Refused {
 		what := r.Address
 		if r.ExpiresData {
 			what += ", expiring data"
 		}
-		fmt.Fprintf(&b, "\n  - %s %s (%s %s)", r.Action, what, r.Type, r.Reason)
+		if r.Reason != "" {
+			what += fmt.Sprintf(" (%s %s)", r.Type, r.Reason)
+		}
+		if len(r.Weakens) > 0 {
+			what += ", removing protection:"
+		}
+		fmt.Fprintf(&b, "\n  - %s %s", r.Action, what)
+		for _, w := range r.Weakens {
+			fmt.Fprintf(&b, "\n      %s", w)
+		}
 	}
 	b.WriteString("\nIf this is intended, re-run allowing exactly these addresses for this run, e.g. ")
 	for i, r := range e.Refused {
@@ -184,14 +229,15 @@ func (e *RefusedError) Error() string {
 		}
 		fmt.Fprintf(&b, "--allow-destroy=%s", r.Address)
 	}
-	b.WriteString("; otherwise change the configuration so the plan keeps them (check lifecycle, renames: use a moved block).")
+	b.WriteString(" (the same consent covers a destroy, an expiry and removing protection); otherwise change the configuration so the plan keeps them (check lifecycle, renames: use a moved block).")
 	return b.String()
 }
 
 // Check returns a *RefusedError if s makes a change p refuses (deletes or
-// replaces a protected resource, or makes lifecycle rules expire data) to
-// a resource whose address is not in allow. target names the plan in the
-// message (e.g. Target.String()).
+// replaces a protected resource, makes lifecycle rules expire data, or
+// turns off or weakens a protection setting) to a resource whose address
+// is not in allow. target names the plan in the message (e.g.
+// Target.String()).
 func (p Policy) Check(target string, s Summary, allow []string) error {
 	allowed := make(map[string]bool, len(allow))
 	for _, a := range allow {
@@ -203,7 +249,14 @@ func (p Policy) Check(target string, s Summary, allow []string) error {
 		if !ok || allowed[c.Address] || !prot.refuses(c) {
 			continue
 		}
-		refused = append(refused, Refusal{Change: c, Reason: prot.Reason})
+		r := Refusal{Change: c}
+		if (Protection{Refuse: prot.Refuse &^ RefuseWeaken}).refuses(c) {
+			r.Reason = prot.Reason
+		}
+		if prot.Refuse&RefuseWeaken == 0 {
+			r.Weakens = nil // not what this policy refuses
+		}
+		refused = append(refused, r)
 	}
 	if len(refused) == 0 {
 		return nil

@@ -190,7 +190,7 @@ func TestPlanRefusesLifecycleRulesThatExpireDataSooner(t *testing.T) {
 	assert.Equal(t, Create, refused["aws_s3_bucket_lifecycle_configuration.scratch"].Action)
 
 	err := DefaultPolicy().Check("dev/aws", s, nil)
-	assert.Contains(t, err.Error(), "refused: it would destroy 3 protected resource(s) or the data they hold:")
+	assert.Contains(t, err.Error(), "refused: 3 change(s) would make lifecycle rules expire data:")
 	assert.Contains(t, err.Error(), "  - update aws_s3_bucket_lifecycle_configuration.lakehouse, expiring data (aws_s3_bucket_lifecycle_configuration rules delete objects for good")
 	assert.Contains(t, err.Error(), "--allow-destroy=aws_s3_bucket_lifecycle_configuration.lakehouse")
 	assert.NoError(t, DefaultPolicy().Check("dev/aws", s, keysOf(refused)))

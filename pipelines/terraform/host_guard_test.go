@@ -11,10 +11,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// guardScenarios are the directories under testdata/guard: a crafted prior
-// state (state.json) and a configuration that changes it (main.tf), planned
-// with the shared provider.tf. Their plans are testdata/plans/aws-<name>.json.
-var guardScenarios = []string{"delete", "secrets", "lifecycle"}
+// guardScenarios are the directories under testdata/guard: a prior state
+// (state.json) and a configuration that changes it (main.tf), planned with
+// the shared provider.tf. Their plans are testdata/plans/aws-<name>.json.
+//
+// The first three states are crafted. The others were made by a real
+// apply: applied.tf, with a provider block whose endpoints point every
+// service at moto (`moto_server -H 127.0.0.1 -p PORT`, moto as pinned in
+// dagster/requirements-dev.lock), applied with `terraform apply`, its
+// terraform.tfstate copied to state.json. To change one, edit applied.tf
+// and main.tf, re-apply to a fresh moto, copy the state, then run this
+// test with UPDATE_TESTDATA=1.
+var guardScenarios = []string{"delete", "secrets", "lifecycle", "weaken-storage", "weaken-keys", "weaken-stores", "open-network"}
 
 // TestHostGuardPlanJSONTestdataIsCurrent plans each scenario with real
 // terraform and the real aws provider (from the local mirror; offline:

@@ -22,7 +22,9 @@ const (
 )
 
 // Change is one planned resource change. It deliberately carries no
-// attribute values, so nothing rendered from it can leak a secret.
+// attribute values but the protection settings a change weakens (flags,
+// periods, network ranges, policy statement names; see Weakening), so
+// nothing rendered from it can leak a secret.
 type Change struct {
 	// Address is the full resource address, e.g. module.storage.aws_s3_bucket.data.
 	Address string `json:"address"`
@@ -37,6 +39,9 @@ type Change struct {
 	// wider filter, or rules not known until apply (see expiresData). A
 	// verdict, not a value.
 	ExpiresData bool `json:"expires_data,omitempty"`
+	// Weakens lists the protection settings the change turns off or
+	// weakens (see weakenings), each with its values before and after.
+	Weakens []Weakening `json:"weakens,omitempty"`
 }
 
 // Summary is what a saved plan would do, by resource address.
@@ -75,7 +80,7 @@ func Summarize(planJSON []byte) (Summary, error) {
 			continue
 		}
 		s.Changes = append(s.Changes, Change{Address: rc.Address, Type: rc.Type, Name: rc.Name, Action: act,
-			ExpiresData: expiresData(rc, act)})
+			ExpiresData: expiresData(rc, act), Weakens: weakenings(rc, act)})
 	}
 	sort.Slice(s.Changes, func(i, j int) bool { return s.Changes[i].Address < s.Changes[j].Address })
 	for name, oc := range p.OutputChanges {
@@ -135,6 +140,9 @@ func (s Summary) Markdown() string {
 			expires := ""
 			if c.ExpiresData {
 				expires = ", expires data"
+			}
+			if len(c.Weakens) > 0 {
+				expires += ", removes protection"
 			}
 			fmt.Fprintf(&b, "| %s %s%s | `%s` |\n", actionMark[c.Action], c.Action, expires, mdEscape(c.Address))
 		}
