@@ -16,14 +16,14 @@ unexport TF_CLI_CONFIG_FILE
 endif
 endif
 
-.PHONY: test test-go test-module test-python lint lint-go lint-terraform lint-workflows host-postgres bench bench-gate
+.PHONY: test test-go test-fuzz test-module test-python lint lint-go lint-terraform lint-workflows host-postgres bench bench-gate fuzz
 
 # On CI a missing host tool fails the Go host tests instead of skipping them.
 export LAKEHOUSE_REQUIRE_HOST_TOOLS := $(if $(CI),1,)
 
 # test-python first: it creates dagster/.venv, which the Go host tests of the
 # compose healthchecks run the Dagster services from.
-test: lint test-python test-go test-module
+test: lint test-python test-go test-fuzz test-module
 	@echo "make test: all suites passed"
 
 lint: lint-go lint-terraform lint-workflows
@@ -66,6 +66,41 @@ test-go: host-postgres
 	  export INFRA_TF_CLI_CONFIG_FILE="$$cfg"; echo "test-go: terraform providers from the mirror $(TF_PLUGIN_MIRROR): $$providers"; \
 	  $(GO) test ./...; \
 	else $(GO) test ./...; fi
+
+# Every parser of user input has a fuzz target (package:target). `make test`
+# runs each for FUZZTIME_TEST; `make fuzz` for FUZZTIME. Crashers go to the
+# package's testdata/fuzz, where `go test` replays them from then on.
+FUZZ_TARGETS := \
+	pipelines/environment:FuzzParseDotenv \
+	pipelines/environment:FuzzParseRuntime \
+	pipelines/environment:FuzzCatalog \
+	pipelines/terraform:FuzzReadPlanBinding \
+	pipelines/terraform:FuzzKeepsDenies \
+	pipelines/compose:FuzzLoadAndTranslate \
+	pipelines/quality:FuzzParse \
+	pipelines/quality:FuzzDecideNeverPassesWhatIsNotAValidPassingReport \
+	pipelines/promotion:FuzzEvidenceNeverAdmitsWhatIsNotAPass
+FUZZTIME ?= 60s
+FUZZTIME_TEST ?= 3s
+
+# go test -fuzz takes one package and one target at a time. Minimizing a new
+# input is bounded too, so the time goes to fuzzing. A Fuzz function missing
+# from FUZZ_TARGETS fails the run instead of never being fuzzed.
+define run-fuzz
+	@found=$$(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' pipelines | sed 's/^func //' | sort); \
+	  listed=$$(for t in $(FUZZ_TARGETS); do echo "$${t##*:}"; done | sort); \
+	  if [ "$$found" != "$$listed" ]; then echo "FUZZ_TARGETS lists: "$$listed; echo "the code has: "$$found; exit 1; fi
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $${t##*:} ($${t%%:*}) for $(1)"; \
+	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(1) -fuzzminimizetime $(2) || exit 1; \
+	done
+endef
+
+test-fuzz:
+	$(call run-fuzz,$(FUZZTIME_TEST),1s)
+
+fuzz:
+	$(call run-fuzz,$(FUZZTIME),10s)
 
 # Resolves .dagger/go.mod as the engine does when it loads the module
 # (generated imports, go get of the SDK, go mod tidy against the proxy) and

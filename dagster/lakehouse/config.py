@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,17 @@ def _refuse_expansion(key: str, value: str) -> None:
         raise _Refused(f"{key}: backticks are not allowed: shells would run them as a command")
 
 
+def _refuse_control(key: str, value: str) -> None:
+    # Control characters other than a tab (whitespace, which only quotes may hold) are
+    # invisible, and readers and editors disagree on them.
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" and ch != "\t":
+            raise _Refused(
+                f"{key}: control character U+{ord(ch):04X} in the value: "
+                "a value is one line of printable text"
+            )
+
+
 def _decode_value(key: str, value: str) -> str:
     if value[:1] in (" ", "\t"):
         raise _Refused(
@@ -90,13 +102,15 @@ def _decode_value(key: str, value: str) -> str:
                 f"{key}: unexpected text after the closing quote: {rest!r} "
                 "(only a comment may follow, after a space)"
             )
+        _refuse_control(key, content)
         if "\\" in content:
             raise _Refused(f"{key}: backslashes are not allowed: readers disagree on escapes")
         if quote == '"':
             _refuse_expansion(key, content)
         return content
     value = value.split(" #", 1)[0].rstrip(" \t")
-    if " " in value or "\t" in value:
+    _refuse_control(key, value)
+    if any(ch.isspace() for ch in value):
         raise _Refused(f"{key}: unquoted value contains whitespace: quote it, e.g. {key}='{value}'")
     if "'" in value or '"' in value:
         raise _Refused(f"{key}: quotes are only allowed around the whole value")
@@ -109,7 +123,9 @@ def _decode_value(key: str, value: str) -> str:
 def read_env_file(path: Path) -> dict[str, EnvValue]:
     """Parse an env file; every value with its line. Raises ConfigError with file:line."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # Bytes, not read_text: universal newlines would turn a lone \r into a line
+        # break, which the other readers do not.
+        text = Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc})") from None
     values: dict[str, EnvValue] = {}

@@ -83,7 +83,7 @@ func load(ctx context.Context, dir, envFile, project string, files []string, ext
 	if len(opts.ConfigPaths) == 0 {
 		return nil, fmt.Errorf("%s: no compose file: set COMPOSE_FILE in %s (e.g. COMPOSE_FILE=docker-compose.yaml)", where, envFile)
 	}
-	p, err := opts.LoadProject(ctx)
+	p, err := loadProject(ctx, opts)
 	if err != nil {
 		if missing := missingVariables(err); len(missing) > 0 {
 			return nil, &MissingVariablesError{Where: where, EnvFile: envFile, Missing: missing}
@@ -91,6 +91,19 @@ func load(ctx context.Context, dir, envFile, project string, files []string, ext
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	return p, nil
+}
+
+// loadProject is opts.LoadProject with a panic of the library turned into
+// an error: compose-go v2.16.2 dereferences nil on a document tagged !reset
+// (found by FuzzLoadAndTranslate; v2.17.0 reports it instead), and a
+// malformed file must get an answer, not crash the pipeline.
+func loadProject(ctx context.Context, opts *cli.ProjectOptions) (p *types.Project, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("the compose loader crashed on these files (%v): look for YAML it does not handle, such as a !reset tag on the whole document", r)
+		}
+	}()
+	return opts.LoadProject(ctx)
 }
 
 // composeFileRelativeTo makes COMPOSE_FILE's relative entries relative to

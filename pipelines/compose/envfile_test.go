@@ -195,3 +195,15 @@ func TestLoadOfAMissingEnvFileSaysWhichFile(t *testing.T) {
 	assert.Contains(t, err.Error(), ".env.qa")
 	assert.Contains(t, err.Error(), ".env.example")
 }
+
+// compose-go v2.16.2 panics on a document tagged !reset; Load answers with
+// an error naming the project instead (found by FuzzLoadAndTranslate).
+func TestLoadAnswersWhereTheComposeLibraryWouldCrash(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yaml"), []byte("!reset x\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".env.zzfixture"), []byte("COMPOSE_FILE=docker-compose.yaml\n"), 0o600))
+	_, err := Load(t.Context(), dir, ".env.zzfixture", "lakehouse-zzfixture", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "compose lakehouse-zzfixture (")
+	assert.Contains(t, err.Error(), "the compose loader crashed on these files")
+}

@@ -120,6 +120,10 @@ func TestRefusedFeaturesNameTheServiceTheKeyAndWhy(t *testing.T) {
 		{"fixed-volume-name.yaml", nil, []string{`volumes.data.name is "shared-data"`, `remove name: so it is "refusals_data"`}},
 		{"anonymous-volume.yaml", nil, []string{`service "app"`, "volumes[0] (/scratch) is an anonymous volume"}},
 		{"udp-port.yaml", nil, []string{`service "app"`, `ports[0].protocol is "udp": only tcp`}},
+		// Both accepted by compose and, before, by Translate (found checking
+		// FuzzLoadAndTranslate's property by hand).
+		{"port-zero.yaml", nil, []string{`service "app"`, "ports[0].target is 0: a container port is 1-65535"}},
+		{"relative-mount-target.yaml", nil, []string{`service "app"`, `volumes[0] mounts at "app/data": give the absolute path in the container, e.g. /app/data`}},
 		{"custom-network.yaml", nil, []string{"networks.backend: only the default network"}},
 		{"healthy-without-healthcheck.yaml", nil, []string{`service "app"`, "depends_on.db.condition is service_healthy but db has no healthcheck"}},
 		{"restarting-job.yaml", nil, []string{`service "migrate": restart is "always" but app waits for it to complete`}},

@@ -3,6 +3,7 @@ package compose
 import (
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -191,6 +192,10 @@ func ports(s types.ServiceConfig) ([]int, []PortForward, error) {
 			errs = append(errs, fmt.Errorf("ports[%d].protocol is %q: only tcp is supported (Ports and Published are TCP ports)", i, p.Protocol))
 			continue
 		}
+		if p.Target < 1 || p.Target > 65535 {
+			errs = append(errs, fmt.Errorf("ports[%d].target is %d: a container port is 1-65535", i, p.Target))
+			continue
+		}
 		add(int(p.Target))
 		if p.Published == "" {
 			continue
@@ -285,6 +290,10 @@ func mounts(p *types.Project, s types.ServiceConfig) ([]Mount, error) {
 	var out []Mount
 	var errs []error
 	for i, v := range s.Volumes {
+		if !path.IsAbs(v.Target) {
+			errs = append(errs, fmt.Errorf("volumes[%d] mounts at %q: give the absolute path in the container, e.g. /%s", i, v.Target, strings.TrimPrefix(v.Target, "./")))
+			continue
+		}
 		switch v.Type {
 		case types.VolumeTypeVolume:
 			if _, declared := p.Volumes[v.Source]; v.Source == "" || !declared {

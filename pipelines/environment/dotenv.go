@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // dotenvValue is one KEY=VALUE of an env file and the line it is on.
@@ -24,12 +26,15 @@ var dotenvKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 //     with a digit; no spaces around "=". Blank lines and full-line #
 //     comments are skipped; an "export " prefix is allowed.
 //   - An unquoted VALUE ends at " #" (an inline comment) and may not
-//     contain whitespace, quotes, $, backslashes or backticks.
+//     contain whitespace (any Unicode space), quotes, $, backslashes or
+//     backticks.
 //   - A VALUE in single or double quotes is taken literally; it may be
 //     followed by whitespace and a # comment. Backslashes are refused (the
 //     readers disagree on escapes), and so are $ and backticks inside
 //     double quotes (compose and shells would interpolate them).
 //   - A key given twice is an error: which one wins depends on the reader.
+//   - The file is UTF-8 text; values hold no control characters (a tab
+//     only inside quotes).
 //
 // Errors name filename, the line and what to write instead.
 func ParseDotenv(filename string, data []byte) (map[string]string, error) {
@@ -48,6 +53,9 @@ func parseDotenv(filename string, data []byte) (map[string]dotenvValue, error) {
 	out := map[string]dotenvValue{}
 	for i, raw := range strings.Split(string(data), "\n") {
 		n := i + 1
+		if !utf8.ValidString(raw) {
+			return nil, fmt.Errorf("%s:%d: not UTF-8 text: save the file as UTF-8 (the Python reader refuses anything else)", filename, n)
+		}
 		line := strings.Trim(strings.TrimSuffix(raw, "\r"), " \t")
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -95,6 +103,9 @@ func dotenvValueOf(key, val string) (string, error) {
 		if rest != "" && (rest[0] != ' ' && rest[0] != '\t' || !strings.HasPrefix(strings.TrimLeft(rest, " \t"), "#")) {
 			return "", fmt.Errorf("%s: unexpected text after the closing quote: %q (only a comment may follow, after a space)", key, rest)
 		}
+		if err := refuseControl(key, content); err != nil {
+			return "", err
+		}
 		if strings.Contains(content, `\`) {
 			return "", fmt.Errorf(`%s: backslashes are not allowed: readers disagree on escapes`, key)
 		}
@@ -109,8 +120,11 @@ func dotenvValueOf(key, val string) (string, error) {
 		val = val[:i]
 	}
 	val = strings.TrimRight(val, " \t")
+	if err := refuseControl(key, val); err != nil {
+		return "", err
+	}
 	switch {
-	case strings.ContainsAny(val, " \t"):
+	case strings.IndexFunc(val, unicode.IsSpace) >= 0:
 		return "", fmt.Errorf("%s: unquoted value contains whitespace: quote it, e.g. %s='%s'", key, key, val)
 	case strings.ContainsAny(val, `'"`):
 		return "", fmt.Errorf("%s: quotes are only allowed around the whole value", key)
@@ -118,6 +132,18 @@ func dotenvValueOf(key, val string) (string, error) {
 		return "", fmt.Errorf(`%s: backslashes are not allowed: readers disagree on escapes`, key)
 	}
 	return val, refuseExpansion(key, val)
+}
+
+// refuseControl refuses control characters other than a tab (whitespace,
+// which only quotes may hold): they are invisible, and readers and editors
+// disagree on them (a lone carriage return ends a line for some).
+func refuseControl(key, val string) error {
+	for _, r := range val {
+		if unicode.IsControl(r) && r != '\t' {
+			return fmt.Errorf("%s: control character %U in the value: a value is one line of printable text", key, r)
+		}
+	}
+	return nil
 }
 
 // refuseExpansion refuses what docker compose or a shell would expand.

@@ -2,8 +2,10 @@ package environment
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 // MergeDotenv returns the env file src with the values of vars: a key
@@ -12,36 +14,26 @@ import (
 // from. Values are written single-quoted when they need it, so the result
 // reads back (ParseDotenv) as exactly vars over src.
 func MergeDotenv(filename string, src []byte, vars map[string]string, origin string) ([]byte, error) {
-	if _, err := ParseDotenv(filename, src); err != nil {
+	parsed, err := parseDotenv(filename, src)
+	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	// Each key's line is the one the parser read it from, so a line is
+	// found however it is written (an export prefix, tabs, a comment).
+	var missing []string
 	lines := strings.Split(string(src), "\n")
-	for i, line := range lines {
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		key, _, _ := strings.Cut(strings.TrimPrefix(trimmed, "export "), "=")
-		key = strings.TrimSpace(key)
-		v, ok := vars[key]
+	for _, key := range slices.Sorted(maps.Keys(vars)) {
+		at, ok := parsed[key]
 		if !ok {
+			missing = append(missing, key)
 			continue
 		}
-		value, err := quotedDotenv(key, v)
+		value, err := quotedDotenv(key, vars[key])
 		if err != nil {
 			return nil, err
 		}
-		lines[i] = key + "=" + value
-		seen[key] = true
+		lines[at.line-1] = key + "=" + value
 	}
-	var missing []string
-	for k := range vars {
-		if !seen[k] {
-			missing = append(missing, k)
-		}
-	}
-	sort.Strings(missing)
 	out := strings.TrimRight(strings.Join(lines, "\n"), "\n") + "\n"
 	if len(missing) > 0 {
 		out += "\n# From " + origin + ".\n"
@@ -65,7 +57,9 @@ func quotedDotenv(key, v string) (string, error) {
 	switch {
 	case strings.ContainsAny(v, "\n\r"):
 		return "", fmt.Errorf("%s: a value with a line break cannot be written to an env file", key)
-	case v == "" || !strings.ContainsAny(v, " #'\"$\\`\t"):
+	case strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0:
+		return "", fmt.Errorf("%s: a value with a control character cannot be written to an env file", key)
+	case v == "" || !strings.ContainsAny(v, "#'\"$\\`") && strings.IndexFunc(v, unicode.IsSpace) < 0:
 		return v, nil
 	case !strings.Contains(v, "'"):
 		return "'" + v + "'", nil

@@ -31,3 +31,13 @@ func TestMergeDotenvRefusesWhatAnEnvFileCannotHold(t *testing.T) {
 	_, err = MergeDotenv("f", []byte("A=1\nA=2\n"), nil, "x")
 	require.Error(t, err, "a file the pipeline refuses is not merged into")
 }
+
+// A key is replaced on the line the parser read it from, however that line
+// is written (found by FuzzParseDotenv: "export<tab>KEY=" was appended again
+// as a duplicate, and the merge refused its own output).
+func TestMergeDotenvReplacesTheLineTheKeyIsOn(t *testing.T) {
+	src := "export\tA=1\n  B='two' # kept\n"
+	out, err := MergeDotenv("f", []byte(src), map[string]string{"A": "9", "B": "2"}, "x")
+	require.NoError(t, err)
+	assert.Equal(t, "A=9\nB=2\n", string(out))
+}

@@ -42,3 +42,12 @@ func TestParseDotenvFollowsTheSharedTable(t *testing.T) {
 		})
 	}
 }
+
+// The Python reader refuses a file that is not UTF-8; so does this one,
+// with the line (found by FuzzParseDotenv; JSON cannot carry such bytes,
+// so the case is not in the shared table).
+func TestParseDotenvRefusesWhatIsNotUTF8(t *testing.T) {
+	_, err := ParseDotenv("dagster/.env.x", []byte("A=1\n# caf\xe9\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "dagster/.env.x:2: not UTF-8 text")
+}

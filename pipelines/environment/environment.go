@@ -214,6 +214,9 @@ func parseTfvars(filename string, src []byte) (Env, error) {
 	if err != nil {
 		return Env{}, err
 	}
+	if err := validProject(project.value); err != nil {
+		return Env{}, fmt.Errorf("%s:%d: %w", filename, project.line, err)
+	}
 	cloud, err := stringAttr(filename, attrs, "cloud_provider")
 	if err != nil {
 		return Env{}, fmt.Errorf("%w (the cloud this environment deploys to: one of %s)", err, strings.Join(Clouds, ", "))
@@ -221,11 +224,30 @@ func parseTfvars(filename string, src []byte) (Env, error) {
 	if !slices.Contains(Clouds, cloud.value) {
 		return Env{}, fmt.Errorf("%s:%d: cloud_provider = %q: allowed values are %s (the Terraform root this environment deploys with)", filename, cloud.line, cloud.value, strings.Join(Clouds, ", "))
 	}
-	promotion, err := parsePromotion(filename, attrs)
+	promotion, err := parsePromotion(filename, stem, attrs)
 	if err != nil {
 		return Env{}, err
 	}
 	return Env{name: stem, project: project.value, cloud: cloud.value, promotion: promotion}, nil
+}
+
+// projectPattern is the rule of the project_name variable in aws/ and
+// gcp/variables.tf, where the name starts every resource name (FuzzCatalog
+// checks that what this package accepts, Terraform's validations accept).
+var projectPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,10}[a-z0-9]$`)
+
+// validProject applies Terraform's validations of project_name, so a bad
+// name fails here, with its line, rather than at plan.
+func validProject(p string) error {
+	switch {
+	case !projectPattern.MatchString(p):
+		return fmt.Errorf("project_name = %q: use 2-12 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (it starts every resource name)", p)
+	case strings.Contains(p, "--"):
+		return fmt.Errorf("project_name = %q: remove the double hyphen (RDS refuses identifiers with one)", p)
+	case strings.HasPrefix(p, "internal"):
+		return fmt.Errorf("project_name = %q: do not start it with \"internal\" (AWS refuses load balancer names that do)", p)
+	}
+	return nil
 }
 
 type attrValue struct {

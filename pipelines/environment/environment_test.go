@@ -125,6 +125,25 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 			content: "project_name = \"lakehouse\"\nenvironment = \"qa\"\ncloud_provider = \"azure\"\n",
 			want:    []string{"environments/qa.tfvars:3", `cloud_provider = "azure"`, "allowed values are aws, gcp"},
 		},
+		// Terraform's validations of project_name (found by FuzzCatalog).
+		{
+			name:    "project_name empty",
+			file:    "environments/zzfixture.tfvars",
+			content: "project_name = \"\"\nenvironment = \"zzfixture\"\ncloud_provider = \"aws\"\n",
+			want:    []string{"environments/zzfixture.tfvars:1", `project_name = ""`, "2-12 lowercase letters"},
+		},
+		{
+			name:    "project_name with a double hyphen",
+			file:    "environments/zzfixture.tfvars",
+			content: "environment = \"zzfixture\"\nproject_name = \"lake--house\"\ncloud_provider = \"aws\"\n",
+			want:    []string{"environments/zzfixture.tfvars:2", "double hyphen"},
+		},
+		{
+			name:    "project_name starting with internal",
+			file:    "environments/zzfixture.tfvars",
+			content: "environment = \"zzfixture\"\ncloud_provider = \"aws\"\nproject_name = \"internalx\"\n",
+			want:    []string{"environments/zzfixture.tfvars:3", `"internal"`},
+		},
 		{
 			name:    "syntax error",
 			file:    "environments/qa.tfvars",

@@ -35,7 +35,7 @@ const (
 )
 
 // parsePromotion reads the optional promotion_* attributes.
-func parsePromotion(filename string, attrs hcl.Attributes) (Promotion, error) {
+func parsePromotion(filename, self string, attrs hcl.Attributes) (Promotion, error) {
 	p := Promotion{WarningsBlock: defaultWarningsBlock, MaxEvidenceAge: defaultMaxEvidenceAge}
 	if a, ok := attrs["promotion_upstream"]; ok {
 		v, err := literal(filename, a, cty.String)
@@ -45,6 +45,9 @@ func parsePromotion(filename string, attrs hcl.Attributes) (Promotion, error) {
 		p.Upstream, p.line = v.AsString(), a.Range.Start.Line
 		if p.Upstream != "" && !namePattern.MatchString(p.Upstream) {
 			return p, fmt.Errorf("%s:%d: promotion_upstream = %q is not an environment name: use \"\" for the first environment or the name of another environments/<name>.tfvars", filename, p.line, p.Upstream)
+		}
+		if p.Upstream == self {
+			return p, fmt.Errorf("%s:%d: promotion_upstream = %q is this environment itself: use \"\" for the first environment or the name of the environment it promotes from", filename, p.line, p.Upstream)
 		}
 	}
 	if a, ok := attrs["promotion_warnings_block"]; ok {

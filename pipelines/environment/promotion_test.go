@@ -152,6 +152,7 @@ func TestPromotionSettingsAreValidatedWithFileAndLine(t *testing.T) {
 	for in, want := range map[string]string{
 		`promotion_upstream = "Prod"`:              `environments/b2.tfvars:3: promotion_upstream = "Prod" is not an environment name`,
 		`promotion_warnings_block = "yes"`:         "environments/b2.tfvars:3: promotion_warnings_block must be a bool",
+		`promotion_upstream = "b2"`:                `environments/b2.tfvars:3: promotion_upstream = "b2" is this environment itself`,
 		`promotion_max_evidence_age_hours = 0`:     "whole number of hours from 1 to 2160",
 		`promotion_max_evidence_age_hours = 1.5`:   "whole number of hours",
 		`promotion_requires_approval = var.x`:      "must be a literal value",

@@ -2,6 +2,7 @@ package environment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -55,6 +56,23 @@ type RuntimeVars struct {
 // in the Python project (envconfig alone would also take 1, t, TRUE, ...).
 var strictBools = []string{"LAKEHOUSE_ALERTING_ENABLED", "LAKEHOUSE_DEPLOYED"}
 
+// requiredKeys are the keys every runtime config file sets.
+const requiredKeys = "LAKEHOUSE_ENVIRONMENT, LAKEHOUSE_ACCESS_LEVEL, LAKEHOUSE_ALERTING_ENABLED, LAKEHOUSE_DEPLOYED, ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE"
+
+// lastLookup gives envconfig the file's values and remembers the key it
+// asked for last: the one its error is about, since envconfig reads and
+// decodes one variable at a time and stops at the first that fails.
+type lastLookup struct {
+	vars map[string]dotenvValue
+	key  string
+}
+
+func (l *lastLookup) Lookup(key string) (string, bool) {
+	l.key = key
+	v, ok := l.vars[key]
+	return v.value, ok
+}
+
 // LoadRuntime reads and validates env.EnvFile() from fsys (rooted at the
 // repository root).
 func LoadRuntime(fsys fs.FS, env Env) (Runtime, error) {
@@ -93,17 +111,22 @@ func ParseRuntime(env Env, filename string, data []byte) (Runtime, error) {
 			return Runtime{}, fmt.Errorf("%s: %s=%q: allowed values are true, false", where(k), k, v.value)
 		}
 	}
-	flat := make(map[string]string, len(vars))
-	for k, v := range vars {
-		flat[k] = v.value
-	}
 	rt := Runtime{Env: env}
+	lookup := &lastLookup{vars: vars}
 	err = envconfig.ProcessWith(context.Background(), &envconfig.Config{
 		Target:   &rt.RuntimeVars,
-		Lookuper: envconfig.MapLookuper(flat),
+		Lookuper: lookup,
 	})
-	if err != nil {
-		return Runtime{}, fmt.Errorf("%s: %w (keys required: LAKEHOUSE_ENVIRONMENT, LAKEHOUSE_ACCESS_LEVEL, LAKEHOUSE_ALERTING_ENABLED, LAKEHOUSE_DEPLOYED, ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE; see dagster/.env.example)", filename, err)
+	switch {
+	case errors.Is(err, envconfig.ErrMissingRequired):
+		return Runtime{}, fmt.Errorf("%s: missing %s: add a line %s=... (keys required: %s; see dagster/.env.example)", filename, lookup.key, lookup.key, requiredKeys)
+	case err != nil:
+		// envconfig names the Go field; the user wrote the variable, on a line.
+		reason := err
+		if inner := errors.Unwrap(err); inner != nil {
+			reason = inner
+		}
+		return Runtime{}, fmt.Errorf("%s: %s: %w", where(lookup.key), lookup.key, reason)
 	}
 	for _, k := range []string{"ICEBERG_CATALOG_URI", "ICEBERG_WAREHOUSE"} {
 		if strings.TrimSpace(vars[k].value) == "" {

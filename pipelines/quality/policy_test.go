@@ -118,7 +118,9 @@ func TestEveryRefusalHasItsOwnKindAndMessage(t *testing.T) {
 		}, kind: Errored, says: "does not exist"},
 		{name: "fail outcome", mutate: func(r map[string]any) { setOutcome(r, "fail", 1) }, kind: Failed, says: "event_stream has rows"},
 		{name: "warn where warnings block", mutate: func(r map[string]any) { setOutcome(r, "warn", 2) }, kind: WarningsBlock, says: "blocks on warnings"},
-		{name: "stale", mutate: func(r map[string]any) { r["finished_at"] = "2026-11-29T11:05:00Z" }, kind: Stale, says: "older than the 24h0m0s"},
+		{name: "stale", mutate: func(r map[string]any) {
+			r["started_at"], r["finished_at"] = "2026-11-29T11:00:00Z", "2026-11-29T11:05:00Z"
+		}, kind: Stale, says: "older than the 24h0m0s"},
 		{name: "from the future", mutate: func(r map[string]any) { r["finished_at"] = "2026-12-01T14:00:00Z" }, kind: FromTheFuture, says: "clock"},
 		{name: "no tables", mutate: func(r map[string]any) {
 			r["tables"] = []any{}

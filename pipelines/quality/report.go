@@ -97,10 +97,15 @@ var (
 )
 
 // Parse reads a report and checks that it is a well-formed, internally
-// consistent report of SchemaVersion. It does not judge the outcome.
+// consistent report of SchemaVersion: one JSON object, no key twice or
+// twice up to case, valid for the gate's JSON Schema, finished after it
+// started. It does not judge the outcome.
 func Parse(raw []byte) (*Report, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, refuse(Missing, "the gate report is empty")
+	}
+	if err := checkShape(raw); err != nil {
+		return nil, err
 	}
 	var probe struct {
 		SchemaVersion json.RawMessage `json:"schema_version"`
@@ -133,7 +138,11 @@ func Parse(raw []byte) (*Report, error) {
 			return nil, err
 		}
 	}
+	// The consistency checks first: where both refuse, theirs says more.
 	if err := r.consistent(); err != nil {
+		return nil, err
+	}
+	if err := validateSchema(raw); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -156,10 +165,16 @@ func (r *Report) consistent() error {
 	if r.Mode != "full" && r.Mode != "incremental" {
 		return bad("mode %q is not full or incremental", r.Mode)
 	}
-	for _, ts := range []string{r.StartedAt, r.FinishedAt} {
-		if _, err := time.Parse(time.RFC3339, ts); err != nil {
+	var times [2]time.Time
+	for i, ts := range []string{r.StartedAt, r.FinishedAt} {
+		t, err := time.Parse(time.RFC3339, ts)
+		if err != nil {
 			return bad("time %q is not RFC 3339", ts)
 		}
+		times[i] = t
+	}
+	if times[1].Before(times[0]) {
+		return bad("finished_at %s is before started_at %s: the clock of the machine that ran the gate jumped back, or the report was edited", r.FinishedAt, r.StartedAt)
 	}
 	var sum Summary
 	sum.Tables = len(r.Tables)

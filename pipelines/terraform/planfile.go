@@ -6,9 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
-	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -96,6 +95,8 @@ func ReadPlanBinding(planFile []byte) (PlanBinding, error) {
 		return PlanBinding{}, fmt.Errorf("%w (it keeps state through a state_store block, which the pipeline does not use): configure the s3 or gcs backend and plan again", ErrPlanWithoutBackend)
 	case !p.backend || p.binding.BackendType == "local":
 		return PlanBinding{}, fmt.Errorf("%w (it was made with local state), so it belongs to no environment: make the plan with the pipeline (`plan --env ENV`), which initialises the environment's s3/gcs backend", ErrPlanWithoutBackend)
+	case cloudOfBackend(p.binding.BackendType) == "":
+		return PlanBinding{}, fmt.Errorf("%w (it records backend %q), so it belongs to no environment: make the plan with the pipeline (`plan --env ENV`), which initialises the environment's s3/gcs backend", ErrPlanWithoutBackend, p.binding.BackendType)
 	}
 	return p.binding, nil
 }
@@ -127,11 +128,16 @@ func tfplanEntry(planFile []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: the zip archive has no %q entry (a plan file written by `terraform plan -out` has one)", ErrNotPlanFile, planEntry)
 }
 
-// planFields are the top-level fields of tfplan.Plan the binding needs.
+// planFields are the top-level fields of tfplan.Plan the binding needs,
+// read with protobuf's rules: a field that occurs again replaces a scalar
+// and merges into a message, the last entry of a map key wins, and
+// strings are UTF-8 (planfile.proto is proto3).
 type planFields struct {
-	binding    PlanBinding
-	backend    bool // the plan has a backend message
-	stateStore bool // the plan has a state_store message
+	binding     PlanBinding
+	backend     bool   // the plan has a backend message
+	stateStore  bool   // the plan has a state_store message
+	config      []byte // msgpack of the backend's config
+	environment []byte // msgpack of the variable "environment", nil if unset
 }
 
 // decodePlan walks the top-level fields of tfplan.Plan, keeping the format
@@ -143,30 +149,36 @@ func decodePlan(raw []byte) (planFields, error) {
 		sawVersion bool
 	)
 	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
-		switch {
-		case num == planVersion && typ == protowire.VarintType:
+		switch num {
+		case planVersion:
+			if typ != protowire.VarintType {
+				return wireTypeError(num, typ)
+			}
 			version, sawVersion = n, true
-		case num == planVariables && typ == protowire.BytesType:
+		case planVariables:
+			if typ != protowire.BytesType {
+				return wireTypeError(num, typ)
+			}
 			name, value, err := decodeVariable(v)
 			if err != nil {
-				return fmt.Errorf("variable: %w", err)
+				return fmt.Errorf("variable %q: %w", name, err)
 			}
 			if name == environmentVariable {
-				env, err := dynamicString(value)
-				if err != nil {
-					return fmt.Errorf("variable %q: %w", name, err)
-				}
-				p.binding.Environment = env
+				p.environment = value
 			}
-		case num == planBackend && typ == protowire.BytesType:
-			if err := decodeBackend(v, &p.binding); err != nil {
+		case planBackend:
+			if typ != protowire.BytesType {
+				return wireTypeError(num, typ)
+			}
+			if err := decodeBackend(v, &p); err != nil {
 				return fmt.Errorf("backend: %w", err)
 			}
 			p.backend = true
-		case num == planStore && typ == protowire.BytesType:
+		case planStore:
+			if typ != protowire.BytesType {
+				return wireTypeError(num, typ)
+			}
 			p.stateStore = true
-		case num == planVersion, num == planVariables, num == planBackend:
-			return fmt.Errorf("field %d has wire type %d", num, typ)
 		}
 		return nil
 	})
@@ -179,81 +191,114 @@ func decodePlan(raw []byte) (planFields, error) {
 	if version != supportedPlanVersion {
 		return planFields{}, fmt.Errorf("format version %d, this pipeline reads version %d", version, supportedPlanVersion)
 	}
+	if p.environment != nil {
+		env, err := dynamicString(p.environment)
+		if err != nil {
+			return planFields{}, fmt.Errorf("variable %q: %w", environmentVariable, err)
+		}
+		p.binding.Environment = env
+	}
+	if p.backend {
+		if len(p.config) == 0 {
+			return planFields{}, errors.New("backend: no config (terraform plan always records one)")
+		}
+		if setting := cloudOfBackend(p.binding.BackendType).stateSetting(); setting != "" {
+			key, err := msgpackMapString(p.config, setting)
+			if err != nil {
+				return planFields{}, fmt.Errorf("backend config %s: %w", setting, err)
+			}
+			p.binding.StateKey = key
+		}
+	}
 	return p, nil
 }
 
-// decodeBackend reads tfplan.Backend into b.
-func decodeBackend(raw []byte, b *PlanBinding) error {
-	var config []byte
-	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
+// decodeBackend merges one tfplan.Backend message into p.
+func decodeBackend(raw []byte, p *planFields) error {
+	return eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		switch num {
+		case backendType, backendWorkspace, backendConfig:
+			if typ != protowire.BytesType {
+				return wireTypeError(num, typ)
+			}
+		default:
 			return nil
 		}
 		switch num {
 		case backendType:
-			b.BackendType = string(v)
+			return utf8String(v, &p.binding.BackendType)
 		case backendWorkspace:
-			b.Workspace = string(v)
-		case backendConfig:
-			m, err := dynamicMsgpackOf(v)
-			if err != nil {
-				return fmt.Errorf("config: %w", err)
-			}
-			config = m
+			return utf8String(v, &p.binding.Workspace)
+		}
+		m, set, err := dynamicMsgpackOf(v)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if set {
+			p.config = m
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	setting := cloudOfBackend(b.BackendType).stateSetting()
-	if setting == "" || config == nil {
-		return nil
-	}
-	key, err := msgpackMapString(config, setting)
-	if err != nil {
-		return fmt.Errorf("config %s: %w", setting, err)
-	}
-	b.StateKey = key
-	return nil
 }
 
 // decodeVariable reads one map<string, DynamicValue> entry and returns the
-// name and the msgpack of its value.
+// name and the msgpack of its value, which Terraform requires.
 func decodeVariable(raw []byte) (string, []byte, error) {
 	var (
 		name  string
 		value []byte
 	)
 	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
+		switch num {
+		case mapKey, mapValue:
+			if typ != protowire.BytesType {
+				return wireTypeError(num, typ)
+			}
+		default:
 			return nil
 		}
-		switch num {
-		case mapKey:
-			name = string(v)
-		case mapValue:
-			m, err := dynamicMsgpackOf(v)
-			if err != nil {
-				return err
-			}
+		if num == mapKey {
+			return utf8String(v, &name)
+		}
+		m, set, err := dynamicMsgpackOf(v)
+		if set {
 			value = m
 		}
-		return nil
+		return err
 	})
+	if err == nil && len(value) == 0 {
+		err = errors.New("no value (terraform plan records every variable's)")
+	}
 	return name, value, err
 }
 
-// dynamicMsgpackOf returns the msgpack bytes of a tfplan.DynamicValue.
-func dynamicMsgpackOf(raw []byte) ([]byte, error) {
-	var m []byte
-	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if num == dynamicMsgpack && typ == protowire.BytesType {
-			m = v
+// dynamicMsgpackOf returns the msgpack bytes of a tfplan.DynamicValue and
+// whether the message sets them (a later message merging into an earlier
+// one keeps the earlier bytes unless it sets its own).
+func dynamicMsgpackOf(raw []byte) (m []byte, set bool, err error) {
+	err = eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if num != dynamicMsgpack {
+			return nil
 		}
+		if typ != protowire.BytesType {
+			return wireTypeError(num, typ)
+		}
+		m, set = v, true
 		return nil
 	})
-	return m, err
+	return m, set, err
+}
+
+func utf8String(v []byte, into *string) error {
+	if !utf8.Valid(v) {
+		return errors.New("a string field is not UTF-8")
+	}
+	*into = string(v)
+	return nil
+}
+
+func wireTypeError(num protowire.Number, typ protowire.Type) error {
+	return fmt.Errorf("field %d has wire type %d", num, typ)
 }
 
 // eachField calls fn for every field of a protobuf message: v holds the
@@ -286,71 +331,4 @@ func eachField(raw []byte, fn func(num protowire.Number, typ protowire.Type, v [
 		}
 	}
 	return nil
-}
-
-// dynamicString decodes a variable value. Terraform stores plan variables
-// as cty's dynamic msgpack encoding, [type as JSON, value]; a bare value is
-// accepted too. A null value is "".
-func dynamicString(m []byte) (string, error) {
-	dec := msgpack.NewDecoder(bytes.NewReader(m))
-	code, err := dec.PeekCode()
-	if err != nil {
-		return "", fmt.Errorf("msgpack: %w", err)
-	}
-	if isArrayCode(code) {
-		n, err := dec.DecodeArrayLen()
-		if err != nil {
-			return "", fmt.Errorf("msgpack: %w", err)
-		}
-		if n != 2 {
-			return "", fmt.Errorf("msgpack: dynamic value has %d elements, want [type, value]", n)
-		}
-		if err := dec.Skip(); err != nil {
-			return "", fmt.Errorf("msgpack: %w", err)
-		}
-	}
-	return decodeNullableString(dec)
-}
-
-// msgpackMapString returns the string attribute name of a msgpack map
-// (cty's encoding of an object), "" if it is null or absent. Other
-// attributes are skipped undecoded: they may hold credentials.
-func msgpackMapString(m []byte, name string) (string, error) {
-	dec := msgpack.NewDecoder(bytes.NewReader(m))
-	n, err := dec.DecodeMapLen()
-	if err != nil {
-		return "", fmt.Errorf("msgpack: %w", err)
-	}
-	for range n {
-		k, err := dec.DecodeString()
-		if err != nil {
-			return "", fmt.Errorf("msgpack key: %w", err)
-		}
-		if k != name {
-			if err := dec.Skip(); err != nil {
-				return "", fmt.Errorf("msgpack %s: %w", k, err)
-			}
-			continue
-		}
-		return decodeNullableString(dec)
-	}
-	return "", nil
-}
-
-func decodeNullableString(dec *msgpack.Decoder) (string, error) {
-	s, err := dec.DecodeInterfaceLoose()
-	if err != nil {
-		return "", fmt.Errorf("msgpack: %w (an unknown value?)", err)
-	}
-	switch v := s.(type) {
-	case nil:
-		return "", nil
-	case string:
-		return v, nil
-	}
-	return "", fmt.Errorf("msgpack: got %T, want a string", s)
-}
-
-func isArrayCode(c byte) bool {
-	return msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32
 }
