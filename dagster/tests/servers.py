@@ -8,6 +8,7 @@ pytest that none outlived the run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import botocore.session
 import pytest
+from botocore.client import BaseClient
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = PROJECT_DIR.parent
@@ -63,24 +65,31 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        """End the process group; fail if any process of it is still there."""
+        """End the whole process group; fail if any process of it is still there."""
         group = self.process.pid  # start_new_session: the group id is the leader's pid
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(group, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.process.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        _signal_group(group, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=15)
+        _signal_group(group, signal.SIGKILL)  # the leader if it hung, any child it left
         self.process.wait(timeout=10)
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return
-        raise AssertionError(f"{self.name}: processes of group {group} are still running")
+        deadline = time.monotonic() + 5
+        while _group_alive(group):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: processes of group {group} still run")
+            time.sleep(0.1)
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, sig)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def start(
@@ -117,7 +126,7 @@ def start(
         time.sleep(0.2)
 
 
-def s3_client(endpoint: str):
+def s3_client(endpoint: str) -> BaseClient:
     return botocore.session.get_session().create_client(
         "s3",
         endpoint_url=endpoint,
@@ -139,16 +148,12 @@ def start_moto(log_dir: Path) -> tuple[Server, str]:
     endpoint = f"http://127.0.0.1:{port}"
     moto = str(Path(sys.executable).with_name("moto_server"))
 
-    def ready() -> bool:
-        s3_client(endpoint).list_buckets()
-        return True
-
     server = start(
         "moto_server",
         [moto, "-H", "127.0.0.1", "-p", str(port)],
         log_dir / "moto.log",
         env={**os.environ, "S3_IGNORE_SUBDOMAIN_BUCKETNAME": "true"},
-        ready=ready,
+        ready=lambda: _answers(endpoint + "/"),
     )
     return server, endpoint
 
