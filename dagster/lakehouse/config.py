@@ -270,8 +270,9 @@ class Settings:
             props["s3.endpoint"] = self.s3_endpoint
         if self.s3_region:
             props["s3.region"] = self.s3_region
-        if self.s3_path_style:
-            props["s3.force-virtual-addressing"] = "false"
+        # Both ways explicitly: pyarrow addresses a custom endpoint path-style unless told
+        # otherwise, so S3_PATH_STYLE=false would otherwise not mean virtual-hosted.
+        props["s3.force-virtual-addressing"] = "false" if self.s3_path_style else "true"
         return props
 
     @classmethod

@@ -91,23 +91,25 @@ def test_invalid_settings_are_rejected(env, message):
 
 
 def test_rest_catalog_properties():
-    settings = Settings.from_env(
-        {
-            "LAKEHOUSE_ENVIRONMENT": "dev",
-            "LAKEHOUSE_ACCESS_LEVEL": "reader",
-            "LAKEHOUSE_ALERTING_ENABLED": "false",
-            "LAKEHOUSE_DEPLOYED": "false",
-            "ICEBERG_CATALOG_URI": "http://nessie:19120/iceberg/main",
-            "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse",
-            "S3_ENDPOINT_URL": "http://s3:8333",
-            "S3_PATH_STYLE": "true",
-            "ICEBERG_CATALOG_WAREHOUSE": "warehouse",
-        }
-    )
+    settings_env = {
+        "LAKEHOUSE_ENVIRONMENT": "dev",
+        "LAKEHOUSE_ACCESS_LEVEL": "reader",
+        "LAKEHOUSE_ALERTING_ENABLED": "false",
+        "LAKEHOUSE_DEPLOYED": "false",
+        "ICEBERG_CATALOG_URI": "http://nessie:19120/iceberg/main",
+        "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse",
+        "S3_ENDPOINT_URL": "http://s3:8333",
+        "S3_PATH_STYLE": "true",
+        "ICEBERG_CATALOG_WAREHOUSE": "warehouse",
+    }
+    settings = Settings.from_env(settings_env)
     props = settings.catalog_properties()
     assert props["type"] == "rest" and props["uri"].endswith("/iceberg/main")
     assert props["s3.endpoint"] == "http://s3:8333"
     assert props["warehouse"] == "warehouse"  # the Nessie warehouse name, not the s3 URI
+    assert props["s3.force-virtual-addressing"] == "false"
+    virtual = Settings.from_env({**settings_env, "S3_PATH_STYLE": "false"}).catalog_properties()
+    assert virtual["s3.force-virtual-addressing"] == "true"
 
 
 def default_statuses(defs) -> tuple[set[str], set[str], str]:
