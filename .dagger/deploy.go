@@ -290,15 +290,12 @@ func (m *Lakehouse) verifyDirect(ctx context.Context, rec *runreport.Recorder, t
 	}
 	runner := func(image string) *dagger.Container { return m.envRunner(t, vars, image) }
 	if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
-		ctr := runner(rel.RuntimeImage).
-			WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
-			WithExec([]string{"sh", "-c", "python -m lakehouse.smoke 2>&1"}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
-		code, err := ctr.ExitCode(ctx)
+		code, log, err := smokeRun(ctx, runner(rel.RuntimeImage))
 		if err != nil {
 			return "", plain(err)
 		}
 		if code != 0 {
-			return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", code, lastLines(stdoutOf(ctx, ctr), 30))
+			return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", code, lastLines(log, 30))
 		}
 		return "every asset materialized", nil
 	}); err != nil {

@@ -89,7 +89,7 @@ func deployEngineAt(t testing.TB, root, env string, rel release.Record, outcome 
 	})
 	serveGate(eng, gateReportJSON(env, outcome, &rel), map[string]int{"pass": 0, "fail": 1, "warn": 2}[outcome])
 	eng.AnswerFunc("exitCode", func(c enginetest.Chain) (any, bool) {
-		if last := c.LastExec(); len(last) == 3 && strings.Contains(last[2], "lakehouse.smoke") {
+		if last := c.LastExec(); len(last) >= 3 && last[2] == "lakehouse.smoke" {
 			return 0, true
 		}
 		return nil, false

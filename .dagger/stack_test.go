@@ -242,3 +242,19 @@ func TestAServiceThatNeverTurnsHealthyNamesItselfAndShowsItsLastLogLines(t *test
 	assert.Contains(t, msg, "service postgres did not start or never turned healthy: health check errored")
 	assert.Contains(t, msg, "its last log lines:\nFATAL:  data directory")
 }
+
+// A smoke run that fails before printing to stdout (on the engine rig:
+// `exec: "sh": executable file not found in $PATH`) still says why: the
+// log is stdout then stderr, and the run needs no shell in the image.
+func TestAFailedSmokeRunShowsWhatItPrintedOnStderr(t *testing.T) {
+	s, eng, err := stackEngine(t, repoRoot(t), localEnv(t), false)
+	require.NoError(t, err)
+	eng.FailExec(1, "", `exec: "python": executable file not found in $PATH`, "python", "-m", "lakehouse.smoke")
+	run, err := s.Materialize(t.Context(), "2026-11-20")
+	require.NoError(t, err)
+	assert.Equal(t, "fail", run.Status)
+	assert.Equal(t, 1, run.ExitCode)
+	assert.Equal(t, `exec: "python": executable file not found in $PATH`, run.Log)
+	smoke := ran(t, eng, "python", "-m", "lakehouse.smoke")
+	assert.Equal(t, []string{"python", "-m", "lakehouse.smoke", "--partition", "2026-11-20"}, smoke.LastExec(), "no sh -c around it")
+}
