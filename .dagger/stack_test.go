@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -257,4 +258,35 @@ func TestAFailedSmokeRunShowsWhatItPrintedOnStderr(t *testing.T) {
 	assert.Equal(t, `exec: "python": executable file not found in $PATH`, run.Log)
 	smoke := ran(t, eng, "python", "-m", "lakehouse.smoke")
 	assert.Equal(t, []string{"python", "-m", "lakehouse.smoke", "--partition", "2026-11-20"}, smoke.LastExec(), "no sh -c around it")
+}
+
+// Every step of a run builds the stack again (materialize, the gate, the
+// local deploy): a service that waits for a one-shot job must be the same
+// definition each time, or the engine starts a second one. On the engine
+// rig a fresh job id per builder started the catalog again for the gate,
+// without the tables materialize had just written.
+var fakeIDs = regexp.MustCompile(`fake-id-\d+`)
+
+func TestEveryBuilderOfAStackStartsTheSameServices(t *testing.T) {
+	s, eng, err := stackEngine(t, repoRoot(t), localEnv(t), false)
+	require.NoError(t, err)
+	require.NotEmpty(t, s.RunID)
+	described := func() map[string]string {
+		out := map[string]string{}
+		for name, c := range startedServices(t, s, eng) {
+			for path, src := range c.FileMounts() {
+				if strings.HasPrefix(path, "/run/lakehouse/") {
+					// The fake engine numbers every ID it hands out.
+					out[name+" "+path] = fakeIDs.ReplaceAllString(src, "fake-id")
+				}
+			}
+		}
+		return out
+	}
+	first, second := described(), described()
+	require.NotEmpty(t, first, "some service of the local stack waits for a one-shot job")
+	assert.Equal(t, first, second)
+	for key, src := range first {
+		assert.Contains(t, src, s.RunID, "%s: the job runs once per stack, under the stack's run id", key)
+	}
 }
