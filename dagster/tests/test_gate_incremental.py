@@ -59,7 +59,7 @@ def test_incremental_reads_only_the_day_appended_since_the_last_pass(lake, tmp_p
     assert (unchanged["mode"], unchanged["base_snapshot_id"]) == ("full", None)
     assert "full scan: nothing was appended since the passing snapshot" in markdown
     # `soda scan` keeps a full snapshot: the incremental gate did not replace it.
-    snapshot = tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb"
+    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
     assert rows_in(soda_python, snapshot)["event_stream"] == 2 * EVENTS_PER_DAY
 
 
