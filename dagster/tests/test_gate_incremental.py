@@ -129,4 +129,4 @@ def test_a_since_report_of_another_environment_is_an_error(lake, tmp_path, soda_
     other.write_text(json.dumps({**first, "environment": "prod"}))
     code, report, _ = run_gate(soda_python, lake["env"], tmp_path, "--since-report", str(other))
     assert (code, report["outcome"]) == (3, "error")
-    assert "environment 'prod', not 'test'" in report["errors"][0]
+    assert "environment 'prod', not 'zzfixture'" in report["errors"][0]
