@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
+
 	"dagger/lakehouse/internal/dagger"
 	"dagger/lakehouse/internal/enginetest"
 )
@@ -49,13 +51,19 @@ func startedServices(t testing.TB, s *Stack, eng *enginetest.Engine) map[string]
 	return out
 }
 
-// localEnv is an environment of the checkout whose env file enables the
-// local stack (COMPOSE_PROFILES=local-stack).
+// localEnv is the first environment of the checkout's promotion order
+// whose env file enables the local stack (COMPOSE_PROFILES=local-stack):
+// one ci deploys into its own ledger with no upstream evidence, whatever
+// other local environments a user added (a copy of it sorts before it).
 func localEnv(t testing.TB) string {
 	t.Helper()
-	for _, env := range repoEnvironments(t, repoRoot(t)) {
-		if strings.Contains(repoFile(t, "dagster/.env."+env), "\nCOMPOSE_PROFILES=local-stack") {
-			return env
+	catalog, err := environment.Discover(os.DirFS(repoRoot(t)))
+	require.NoError(t, err)
+	order, err := catalog.PromotionOrder()
+	require.NoError(t, err)
+	for _, e := range order {
+		if strings.Contains(repoFile(t, "dagster/.env."+e.Name()), "\nCOMPOSE_PROFILES=local-stack") {
+			return e.Name()
 		}
 	}
 	t.Fatal("no environment with COMPOSE_PROFILES=local-stack")
