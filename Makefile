@@ -57,6 +57,10 @@ host-postgres:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
 	  else echo "host-postgres: no /usr/lib/postgresql/*/bin/postgres; run: sudo apt-get install -y postgresql (the compose healthcheck tests skip without it)"; fi
 
+# The checklist and the terraform host tests run real tools for minutes on a
+# loaded two-core machine; go test's 10-minute default per package is too near.
+GO_TEST_TIMEOUT ?= 25m
+
 test-go: host-postgres
 	@if [ -z "$${INFRA_TF_CLI_CONFIG_FILE:-}" ] && [ -d "$(TF_PLUGIN_MIRROR)" ]; then \
 	  cfg=$$(mktemp); trap 'rm -f "$$cfg"' EXIT; \
@@ -64,8 +68,8 @@ test-go: host-postgres
 	  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = [%s]\n  }\n  direct {\n    exclude = [%s]\n  }\n}\n' \
 	    "$(TF_PLUGIN_MIRROR)" "$$providers" "$$providers" > "$$cfg"; \
 	  export INFRA_TF_CLI_CONFIG_FILE="$$cfg"; echo "test-go: terraform providers from the mirror $(TF_PLUGIN_MIRROR): $$providers"; \
-	  $(GO) test ./...; \
-	else $(GO) test ./...; fi
+	  $(GO) test -timeout $(GO_TEST_TIMEOUT) ./...; \
+	else $(GO) test -timeout $(GO_TEST_TIMEOUT) ./...; fi
 
 # Every parser of user input has a fuzz target (package:target). `make test`
 # runs each for FUZZTIME_TEST; `make fuzz` for FUZZTIME. Crashers go to the
