@@ -108,6 +108,15 @@ func TestAFreezeRefusesEveryEnvironmentUntilItEnds(t *testing.T) {
 
 		_, err = CheckCalendar(Request{Target: tc.target, Release: rel, Now: saturday})
 		assert.Equal(t, Frozen, KindOf(err), "the calendar alone refuses, before any evidence is read")
+
+		glass, _ := NewBreakGlass("weekend hotfix", "")
+		d, err := Decide(Request{Target: tc.target, Release: rel, Now: saturday, BreakGlass: glass}, tc.upstream)
+		require.NoError(t, err, "a break-glass goes through the freeze")
+		require.Len(t, d.BreakGlass.Overrode, 1)
+		assert.Equal(t, Frozen, d.BreakGlass.Overrode[0].Rule)
+		d, err = CheckCalendar(Request{Target: tc.target, Release: rel, Now: saturday, BreakGlass: glass})
+		require.NoError(t, err)
+		assert.Equal(t, Frozen, d.BreakGlass.Overrode[0].Rule)
 	}
 	_, err := Decide(Request{Target: b2, Release: rel, Now: saturday.Add(-11 * time.Hour)}, ledger(entry("a1", rel, Passed, "pass", saturday.Add(-12*time.Hour))))
 	require.NoError(t, err, "Friday 23:00 in Paris is open")
