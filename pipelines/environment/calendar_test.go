@@ -77,6 +77,7 @@ func TestBadSoakAndFreezeSettingsNameTheFileLineKeyAndAllowedValues(t *testing.T
 		`promotion_freeze_dates = [{ from = "2026-12-24", to = "2027-01-02" }]`:                                                                                        `promotion_freeze_dates[0].from = "2026-12-24": use an RFC 3339 time with its offset`,
 		`promotion_freeze_dates = [{ from = "2026-12-24T00:00:00", to = "2027-01-02T00:00:00Z" }]`:                                                                     "use an RFC 3339 time with its offset",
 		`promotion_freeze_dates = [{ from = "2026-02-30T00:00:00Z", to = "2027-01-02T00:00:00Z" }]`:                                                                    "use an RFC 3339 time",
+		`promotion_freeze_dates = [{ from = "2026-12-24T00:00:00.5Z", to = "2027-01-02T00:00:00Z" }]`:                                                                  "use an RFC 3339 time",
 		`promotion_freeze_dates = [{ from = "2027-01-02T00:00:00Z", to = "2026-12-24T00:00:00+01:00" }]`:                                                               `promotion_freeze_dates[0]: from = "2027-01-02T00:00:00Z" is not before to = "2026-12-24T00:00:00+01:00"`,
 	} {
 		_, err := policyOf(t, in)
