@@ -40,6 +40,8 @@ func FuzzCatalog(f *testing.F) {
 		committed[Dir+"/"+filepath.Base(name)] = raw
 		f.Add(strings.TrimSuffix(filepath.Base(name), ".tfvars"), raw)
 	}
+	// Only what is required: the catalog's defaults must be Terraform's.
+	f.Add("zzbare", []byte("project_name = \"lakehouse\"\nenvironment = \"zzbare\"\ncloud_provider = \"aws\"\n"))
 	// Every promotion policy key set, so mutations start from windows.
 	f.Add("zzpolicy", []byte(`project_name = "lakehouse"
 environment = "zzpolicy"
