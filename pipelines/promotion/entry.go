@@ -164,11 +164,16 @@ func verifyRecord(r release.Record) error {
 	return err
 }
 
-// JSON renders the entry.
+// JSON renders the entry, refusing one that would not read back: the
+// ledger is append-only and one unreadable entry refuses all the evidence
+// of its environment, so a malformed entry must never be written.
 func (e Entry) JSON() ([]byte, error) {
 	out, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return nil, err
+	}
+	if _, err := ParseEntry(out); err != nil {
+		return nil, fmt.Errorf("refusing to record a ledger entry that would not read back: %w", err)
 	}
 	return append(out, '\n'), nil
 }

@@ -1,6 +1,7 @@
 package promotion
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func TestARollbackEntryRecordsWhatMovedAndWhy(t *testing.T) {
 	edit := func(f func(*Entry)) string {
 		e := rollbackEntry("a1", old, bad, now)
 		f(&e)
-		raw, err := e.JSON()
+		raw, err := json.Marshal(e) // JSON() refuses to render a malformed entry
 		require.NoError(t, err)
 		return string(raw)
 	}
@@ -110,4 +111,17 @@ func TestAVersion1EntryReadsAsADeploy(t *testing.T) {
 	assert.Equal(t, DeployEntry, parsed[0].Entry.Kind)
 	_, err = Decide(Request{Target: envs(t)["b2"], Release: rel, Now: now}, parsed)
 	require.NoError(t, err)
+}
+
+// The ledger is append-only: an entry that would not read back (and so
+// would refuse all its environment's evidence) is never rendered.
+func TestAnEntryThatWouldNotReadBackIsNeverRendered(t *testing.T) {
+	e := entry("a1", record(t, 'c', 'a', false), Passed, "pass", now)
+	e.Kind = ""
+	_, err := e.JSON()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `refusing to record a ledger entry that would not read back: ledger entry: kind "" is not deploy or rollback`)
+	e.Kind, e.Gate = DeployEntry, nil
+	_, err = e.JSON()
+	assert.ErrorContains(t, err, "verdict passed without gate evidence")
 }
