@@ -87,7 +87,8 @@ FUZZ_TARGETS := \
 	pipelines/compose:FuzzLoadAndTranslate \
 	pipelines/quality:FuzzParse \
 	pipelines/quality:FuzzDecideNeverPassesWhatIsNotAValidPassingReport \
-	pipelines/promotion:FuzzEvidenceNeverAdmitsWhatIsNotAPass
+	pipelines/promotion:FuzzEvidenceNeverAdmitsWhatIsNotAPass \
+	pipelines/promotion:FuzzNextAllowedIsTheFirstOpenMinute
 FUZZTIME ?= 60s
 FUZZTIME_TEST ?= 3s
 

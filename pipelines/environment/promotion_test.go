@@ -38,7 +38,7 @@ func TestPromotionOrderComesFromTheFiles(t *testing.T) {
 	assert.Equal(t, []string{"a1", "b2", "c3"}, order(t, c))
 
 	b, _ := c.Lookup("b2")
-	assert.Equal(t, Promotion{Upstream: "a1", WarningsBlock: false, MaxEvidenceAge: 24 * time.Hour, line: 3}, b.Promotion())
+	assert.Equal(t, Promotion{Upstream: "a1", WarningsBlock: false, MaxEvidenceAge: 24 * time.Hour, Freeze: Calendar{Location: time.UTC}, line: 3}, b.Promotion())
 	a, _ := c.Lookup("a1")
 	assert.True(t, a.Promotion().WarningsBlock, "warnings block unless a file says otherwise")
 	assert.Equal(t, 168*time.Hour, a.Promotion().MaxEvidenceAge)
