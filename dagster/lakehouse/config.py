@@ -22,6 +22,14 @@ from pathlib import Path
 
 ACCESS_LEVELS = ("admin", "reader")
 CATALOG_TYPES = ("rest", "sql")
+# How branches are made (lakehouse.wap): Nessie's catalog-level branches, Iceberg
+# table-level refs, or "auto" (asked of the catalog: Nessie says so in /v1/config).
+VERSIONING = ("auto", "nessie", "table-refs")
+
+# A branch the lakehouse writes to: valid as a Nessie reference name and as an Iceberg
+# ref name (Nessie: a letter first, no trailing "." or "/"; "/" is left out here).
+BRANCH_PATTERN = re.compile(r"[A-Za-z](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9_-])?")
+BRANCH_RULE = "1-128 characters: a letter, then letters, digits, '.', '_' or '-', not ending in '.'"
 
 # Same rule as the Go pipeline (pipelines/environment namePattern); both run the
 # table pipelines/environment/testdata/names.json.
@@ -191,8 +199,8 @@ class _Source:
             )
         return value
 
-    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
-        value = self.required(name, "|".join(allowed))
+    def choice(self, name: str, allowed: tuple[str, ...], *, default: str | None = None) -> str:
+        value = self.optional(name) or default or self.required(name, "|".join(allowed))
         if value not in allowed:
             raise self._bad(name, value, f"allowed values are {', '.join(allowed)}")
         return value
@@ -214,6 +222,16 @@ class _Source:
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             raise self._bad(name, raw, f"must be a whole number of at least 1, e.g. {default}")
         return int(raw)
+
+
+def check_branch_name(name: str, what: str = "branch") -> str:
+    """Return ``name`` if the lakehouse may write to a branch of that name."""
+    if not BRANCH_PATTERN.fullmatch(name) or name == "main":
+        raise ConfigError(
+            f"{what} {name!r} is not allowed: use {BRANCH_RULE}, and not main "
+            "(the published state), e.g. audit-<release id>"
+        )
+    return name
 
 
 def _infer_catalog_type(uri: str) -> str:
@@ -248,6 +266,13 @@ class Settings:
     sns_topic_arn: str | None = None
     events_per_day: int = 400
     customers: int = 60
+    # Write-audit-publish (lakehouse.wap): where writers write (None: the published
+    # state), how branches are made, Nessie's API v2 base (None: derived from the
+    # catalog URI), and whether every Dagster run writes to its own run-<run id> branch.
+    write_branch: str | None = None
+    versioning: str = "auto"
+    nessie_api_uri: str | None = None
+    run_branches: bool = False
 
     @property
     def masks_pii(self) -> bool:
@@ -299,11 +324,18 @@ class Settings:
                 "ICEBERG_CATALOG_URI points at the Nessie native API; use the Iceberg REST "
                 "path, e.g. http://nessie:19120/iceberg/main"
             )
+        write_branch = src.optional("LAKEHOUSE_WRITE_BRANCH")
+        if write_branch is not None:
+            try:
+                check_branch_name(write_branch, "LAKEHOUSE_WRITE_BRANCH")
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} ({src._where('LAKEHOUSE_WRITE_BRANCH')})") from None
+        deployed = src.boolean("LAKEHOUSE_DEPLOYED")
         return cls(
             environment=environment,
             access_level=src.choice("LAKEHOUSE_ACCESS_LEVEL", ACCESS_LEVELS),
             alerting_enabled=src.boolean("LAKEHOUSE_ALERTING_ENABLED"),
-            deployed=src.boolean("LAKEHOUSE_DEPLOYED"),
+            deployed=deployed,
             catalog_uri=catalog_uri,
             warehouse=src.required("ICEBERG_WAREHOUSE", "s3://<bucket>/warehouse"),
             catalog_type=catalog_type,
@@ -317,6 +349,10 @@ class Settings:
             sns_topic_arn=src.optional("ALERT_SNS_TOPIC_ARN"),
             events_per_day=src.integer("LAKEHOUSE_EVENTS_PER_DAY", default=400),
             customers=src.integer("LAKEHOUSE_CUSTOMERS", default=60),
+            write_branch=write_branch,
+            versioning=src.choice("LAKEHOUSE_VERSIONING", VERSIONING, default="auto"),
+            nessie_api_uri=src.optional("NESSIE_API_URI"),
+            run_branches=src.boolean("LAKEHOUSE_RUN_BRANCHES", default=deployed),
         )
 
     @classmethod
