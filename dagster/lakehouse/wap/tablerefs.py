@@ -282,8 +282,8 @@ class TableRefs(Versioning):
             changes.append(
                 describe(
                     name,
-                    self._view(table, current),
-                    self._view(table, wanted),
+                    self._view(table, current, current=True),
+                    self._view(table, wanted, current=False),
                     lineage(table, current, wanted),
                     allowed=name in allow,
                 )
@@ -291,17 +291,18 @@ class TableRefs(Versioning):
         return changes
 
     @staticmethod
-    def _view(table: Table, snapshot_id: int | None) -> SnapshotView | None:
+    def _view(table: Table, snapshot_id: int | None, *, current: bool) -> SnapshotView | None:
+        """The snapshot with the schema readers see: the table's schema for the published
+        snapshot (what readers use now), the snapshot's own for a target."""
         snapshot = table.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
         if snapshot is None:
             return None
-        schemas = {s.schema_id: s for s in table.metadata.schemas}
-        schema = (
-            schemas.get(snapshot.schema_id, table.schema())
-            if snapshot.schema_id
-            else table.schema()
-        )
-        return SnapshotView(snapshot_id, schema, _records(snapshot, "total-records"))
+        schema = table.schema()
+        if not current and snapshot.schema_id is not None:
+            schema = {s.schema_id: s for s in table.metadata.schemas}.get(
+                snapshot.schema_id, schema
+            )
+        return SnapshotView(snapshot.snapshot_id, schema, _records(snapshot, "total-records"))
 
     def rollback(self, target, allow, *, state=None, on_step: OnStep = None):
         plan = Plan.load(state, "rollback", None, self.namespace) if state else None
