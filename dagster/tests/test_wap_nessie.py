@@ -172,13 +172,29 @@ def test_a_conflicting_merge_publishes_nothing(nessie):
     assert BRANCH in fake.refs, "the branch stays for a look"
 
 
-def test_a_table_main_changed_and_the_branch_did_not_is_not_published_stale(nessie):
+def test_only_the_tables_the_branch_changed_are_published(nessie):
+    """beta was judged as the branch had it (unchanged); main moved it since: the publish
+    moves alpha only, and reports every table's published snapshot afterwards."""
     fake, wap = nessie["fake"], nessie["wap"]
-    head = audit(nessie, alpha=4)  # the gate judged beta as it was on the branch
+    head = audit(nessie, alpha=4)
     fake.put("main", {(NS, "beta"): nessie["tables"].write("beta", 1)}, "a scheduled run")
+    newer_beta = snapshots(fake)["beta"]
+    assert wap.changed(BRANCH) == {"alpha": head["alpha"]}
+    result = wap.publish(BRANCH, head)
+    assert [(s.table, s.target) for s in result.plan.steps] == [("alpha", head["alpha"])]
+    assert result.published.tables == {"alpha": head["alpha"], "beta": newer_beta}
+    assert snapshots(fake) == result.published.tables
+
+
+def test_a_write_nobody_judged_is_not_published(nessie):
+    fake, wap = nessie["fake"], nessie["wap"]
+    head = audit(nessie, alpha=4, beta=2)
     main_hash = fake.refs["main"]
-    with pytest.raises(WapRefused, match="main changed beta since the branch was made"):
-        wap.publish(BRANCH, head)
+    with pytest.raises(WapRefused, match="does not hold what was audited") as refused:
+        wap.publish(BRANCH, {"alpha": head["alpha"]})
+    assert refused.value.details["mismatches"] == [
+        {"table": "beta", "expected": None, "actual": head["beta"]}
+    ]
     assert fake.refs["main"] == main_hash
 
 

@@ -209,3 +209,28 @@ def test_the_gate_reads_exactly_the_pinned_branch_head(audited):
     assert rows == 2 * len(audited["before"]["event_stream"])
     with pytest.raises(WapRefused, match="not among the pinned tables"):
         load_pinned_table(settings, catalog, pinned, "customer_features")
+
+
+def test_only_the_tables_the_branch_changed_are_published(lake):
+    """A scheduled run published customer_dim meanwhile; the branch wrote event_stream only."""
+    from dagster import DagsterInstance, materialize
+
+    from lakehouse.assets import customer_dim, event_stream
+    from lakehouse.resources import build_resources
+    from tests.conftest import dim_config
+    from tests.wap_lake import AUDIT_AS_OF, AUDIT_DAY
+
+    settings, wap = lake["settings"], open_versioning(lake["settings"])
+    wap.begin(BRANCH)
+    on_branch = build_resources(settings_of_branch(settings, BRANCH))
+    instance = DagsterInstance.ephemeral()
+    materialize([event_stream], partition_key=AUDIT_DAY, resources=on_branch, instance=instance)
+    dim = dim_config(AUDIT_AS_OF)
+    materialize([customer_dim], resources=build_resources(settings), run_config=dim)
+    newer_dim = main_ids(settings)["customer_dim"]
+    assert newer_dim != lake["main"]["customer_dim"]
+    head = wap.head(BRANCH).tables
+    assert wap.changed(BRANCH) == {"event_stream": head["event_stream"]}
+    result = wap.publish(BRANCH, head)
+    assert [s.table for s in result.plan.steps] == ["event_stream"]
+    assert main_ids(settings) == {"customer_dim": newer_dim, "event_stream": head["event_stream"]}

@@ -79,6 +79,14 @@ class Versioning(ABC):
         """Make ``branch`` unless it exists (writers of one run call it concurrently)."""
 
     @abstractmethod
+    def changed(self, branch: str) -> dict[str, int]:
+        """Tables whose head on ``branch`` holds writes main does not: table -> head.
+
+        Only these are published; a table the branch did not change keeps its published
+        snapshot (which may be newer than the branch's, written since the branch was made).
+        """
+
+    @abstractmethod
     def publish(
         self,
         branch: str,
@@ -88,8 +96,10 @@ class Versioning(ABC):
         keep: bool = False,
         on_step: OnStep = None,
     ) -> PublishResult:
-        """Move the published state of every table to exactly ``expected``, which must
-        be what ``branch`` holds; then remove the branch unless ``keep``."""
+        """Move the published state of every table ``branch`` changed to exactly its
+        ``expected`` snapshot. Refused when a table named in ``expected`` is not at that
+        snapshot on the branch, or the branch changed a table ``expected`` does not name.
+        Then remove the branch unless ``keep``."""
 
     @abstractmethod
     def discard(self, branch: str) -> DiscardResult:

@@ -74,6 +74,25 @@ def mismatches(expected: dict[str, int], actual: dict[str, int | None]) -> list[
     ]
 
 
+def audit_mismatches(
+    expected: dict[str, int], heads: dict[str, int | None], changed: set[str]
+) -> list[dict[str, Any]]:
+    """What keeps a branch from being published as audited: a table named in
+    ``expected`` whose branch head differs (or that is not on the branch), or a table the
+    branch changed that ``expected`` does not name (written but never judged)."""
+    judged = {t: heads.get(t) for t in set(heads) if t in expected or t in changed}
+    return mismatches(expected, judged)
+
+
+def check_resumable(plan: Plan | None, expected: dict[str, int], state: Path | None) -> None:
+    """A resumed plan must be the publish of the same expected snapshots."""
+    if plan is not None and plan.extra.get("expected") != expected:
+        raise WapRefused(
+            f"state file {state} publishes {plan.extra.get('expected')}, not {expected}: "
+            "give the state file of this publish (or a new path)"
+        )
+
+
 @dataclass
 class Step:
     """Move the published ref of ``table`` from ``base`` to ``target``."""

@@ -35,7 +35,17 @@ from lakehouse.wap.changes import (
     describe,
     refused,
 )
-from lakehouse.wap.model import PUBLISHED, Pinned, Plan, Step, WapError, WapRefused, mismatches
+from lakehouse.wap.model import (
+    PUBLISHED,
+    Pinned,
+    Plan,
+    Step,
+    WapError,
+    WapRefused,
+    audit_mismatches,
+    check_resumable,
+    mismatches,
+)
 from lakehouse.wap.nessie_api import NessieApi, NessieHttpError
 from lakehouse.wap.steps import StepConflict, run_plan
 
@@ -119,42 +129,65 @@ class NessieBranches(Versioning):
             if exc.status != 409 or not self.exists(branch):  # 409: a concurrent writer
                 raise
 
+    def _trial(self, branch: str, source_hash: str, main_hash: str) -> dict[str, Any]:
+        """A dry-run merge: which tables the branch changed; refused on a conflict."""
+        message = f"publish {branch} (lakehouse.wap)"
+        trial = self.api.merge(
+            self.published, main_hash, branch, source_hash, message, dry_run=True
+        )
+        if not trial.get("wasSuccessful", False):
+            raise WapRefused(
+                f"main changed the same tables as {branch} since it was made: the merge "
+                f"would conflict, nothing published ({_conflicts(trial)}); verify again "
+                "from the new main"
+            )
+        return trial
+
+    def changed(self, branch: str) -> dict[str, int]:
+        source, main = self._ref(branch), self._ref(PUBLISHED)
+        trial = self._trial(branch, source["hash"], main["hash"])
+        heads = self._contents(branch, source["hash"])
+        keys = [tuple(d["key"]["elements"]) for d in trial.get("details", [])]
+        return {
+            k[-1]: int(heads[k[-1]]["snapshotId"])
+            for k in keys
+            if k[:-1] == (self.namespace,) and k[-1] in heads
+        }
+
     def publish(self, branch, expected, *, state=None, keep=False, on_step: OnStep = None):
         plan = Plan.load(state, "publish", branch, self.namespace) if state else None
-        if plan is not None and plan.targets() != expected:
-            raise WapRefused(f"state file {state} publishes {plan.targets()}, not {expected}")
+        check_resumable(plan, expected, state)
         source = self.api.reference(branch)
         main = self._ref(PUBLISHED)
-        published = self._contents(main["name"], main["hash"])
+        if source is None and plan is None:
+            raise WapRefused(f"branch {branch!r} does not exist in Nessie")
         if source is not None:
-            audited = self._contents(branch, source["hash"])
-            found = {t: _snapshot(c) for t, c in audited.items()}
-            if bad := mismatches(expected, found):
+            heads = self._contents(branch, source["hash"])
+            changed = self.changed(branch)
+            found = {t: _snapshot(c) for t, c in heads.items()}
+            if bad := audit_mismatches(expected, found, set(changed)):
                 raise WapRefused(
                     f"branch {branch!r} does not hold what was audited: publish nothing",
                     mismatches=bad,
                 )
-        elif plan is None:
-            raise WapRefused(f"branch {branch!r} does not exist in Nessie")
+        published = self._contents(main["name"], main["hash"])
         if plan is None:
-            steps = [Step(t, _snapshot(published.get(t)), expected[t]) for t in sorted(expected)]
+            steps = [Step(t, _snapshot(published.get(t)), changed[t]) for t in sorted(changed)]
             plan = Plan("publish", branch, self.namespace, steps, state)
-        message = f"publish {branch} (lakehouse.wap)"
+            plan.extra["expected"] = expected
 
         def merge(pending: list[Step]) -> None:
             if source is None:
                 raise WapRefused(f"branch {branch!r} is gone and main is not at its target")
-            self._check_merge(branch, source["hash"], main["hash"], pending, message)
+            message = f"publish {branch} (lakehouse.wap)"
             result = self.api.merge(self.published, main["hash"], branch, source["hash"], message)
             if not result.get("wasSuccessful", False):
-                raise StepConflict(
-                    f"the merge found conflicts, nothing published: {_conflicts(result)}"
-                )
+                raise StepConflict(f"the merge found conflicts: {_conflicts(result)}")
 
         current = {t: _snapshot(c) for t, c in published.items()}
         run_plan(plan, current.get, apply_all=merge, on_step=on_step)
         after = self.head(PUBLISHED)
-        if bad := mismatches(expected, {t: after.tables.get(t) for t in expected}):
+        if bad := mismatches(plan.targets(), {t: after.tables.get(t) for t in plan.targets()}):
             raise WapError(
                 "after the merge, main does not hold the audited snapshots", mismatches=bad
             )
@@ -162,21 +195,6 @@ class NessieBranches(Versioning):
         if not keep and source is not None:
             removed = self.discard(branch).removed
         return PublishResult("nessie-merge", plan, after, removed)
-
-    def _check_merge(self, branch, source_hash, main_hash, pending, message) -> None:
-        """Dry run: every table to publish must come from the branch, without conflict."""
-        trial = self.api.merge(
-            self.published, main_hash, branch, source_hash, message, dry_run=True
-        )
-        if not trial.get("wasSuccessful", False):
-            raise StepConflict(f"the merge would conflict, nothing published: {_conflicts(trial)}")
-        merged = {tuple(d["key"]["elements"]) for d in trial.get("details", [])}
-        stale = [s.table for s in pending if (self.namespace, s.table) not in merged]
-        if stale:
-            raise StepConflict(
-                f"main changed {', '.join(stale)} since the branch was made and the branch did "
-                "not: the merge would not publish the audited snapshots; verify again from main"
-            )
 
     def discard(self, branch: str) -> DiscardResult:
         found = self.api.reference(branch)

@@ -37,7 +37,17 @@ from lakehouse.wap.changes import (
     describe,
     refused,
 )
-from lakehouse.wap.model import PUBLISHED, Pinned, Plan, Step, WapError, WapRefused, mismatches
+from lakehouse.wap.model import (
+    PUBLISHED,
+    Pinned,
+    Plan,
+    Step,
+    WapError,
+    WapRefused,
+    audit_mismatches,
+    check_resumable,
+    mismatches,
+)
 from lakehouse.wap.steps import StepConflict, run_plan
 
 # Summary properties of the empty snapshot made on main of a table without snapshots.
@@ -165,21 +175,36 @@ class TableRefs(Versioning):
                 raise
         return self.catalog.load_table(table.name())
 
+    def changed(self, branch: str) -> dict[str, int]:
+        """Tables whose ``branch`` head holds writes main does not have: name -> head."""
+        found = {}
+        for name, table in self._tables().items():
+            ref = table.metadata.refs.get(branch)
+            main = _main_id(table)
+            if ref is None or ref.snapshot_id == main:
+                continue
+            if main is not None and ref.snapshot_id in {
+                s.snapshot_id for s in _ancestors(table, main)
+            }:
+                continue  # main has it already (an earlier publish)
+            found[name] = ref.snapshot_id
+        return found
+
     def publish(self, branch, expected, *, state=None, keep=False, on_step: OnStep = None):
         plan = Plan.load(state, "publish", branch, self.namespace) if state else None
-        if plan is not None and plan.targets() != expected:
-            raise WapRefused(
-                f"state file {state} publishes {plan.targets()}, not the expected {expected}"
-            )
+        check_resumable(plan, expected, state)
         if plan is None or self.exists(branch):
-            found = self.head(branch).tables
-            if bad := mismatches(expected, found):
+            changed = self.changed(branch)
+            heads = self.head(branch).tables
+            if bad := audit_mismatches(expected, heads, set(changed)):
                 raise WapRefused(
                     f"branch {branch!r} does not hold what was audited: publish nothing",
                     mismatches=bad,
                 )
         if plan is None:
-            plan = Plan("publish", branch, self.namespace, self._publish_steps(expected), state)
+            steps = self._publish_steps({t: expected[t] for t in changed})
+            plan = Plan("publish", branch, self.namespace, steps, state)
+            plan.extra["expected"] = expected
         method = self.method()
         run_plan(
             plan,
