@@ -215,6 +215,15 @@ class _Source:
             raise self._bad(name, value, "allowed values are true, false")
         return value == "true"
 
+    def branch(self, name: str) -> str | None:
+        value = self.optional(name)
+        if value is not None:
+            try:
+                check_branch_name(value, name)
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} ({self._where(name)})") from None
+        return value
+
     def integer(self, name: str, *, default: int) -> int:
         raw = self.optional(name)
         if raw is None:
@@ -324,18 +333,11 @@ class Settings:
                 "ICEBERG_CATALOG_URI points at the Nessie native API; use the Iceberg REST "
                 "path, e.g. http://nessie:19120/iceberg/main"
             )
-        write_branch = src.optional("LAKEHOUSE_WRITE_BRANCH")
-        if write_branch is not None:
-            try:
-                check_branch_name(write_branch, "LAKEHOUSE_WRITE_BRANCH")
-            except ConfigError as exc:
-                raise ConfigError(f"{exc} ({src._where('LAKEHOUSE_WRITE_BRANCH')})") from None
-        deployed = src.boolean("LAKEHOUSE_DEPLOYED")
         return cls(
             environment=environment,
             access_level=src.choice("LAKEHOUSE_ACCESS_LEVEL", ACCESS_LEVELS),
             alerting_enabled=src.boolean("LAKEHOUSE_ALERTING_ENABLED"),
-            deployed=deployed,
+            deployed=src.boolean("LAKEHOUSE_DEPLOYED"),
             catalog_uri=catalog_uri,
             warehouse=src.required("ICEBERG_WAREHOUSE", "s3://<bucket>/warehouse"),
             catalog_type=catalog_type,
@@ -349,10 +351,12 @@ class Settings:
             sns_topic_arn=src.optional("ALERT_SNS_TOPIC_ARN"),
             events_per_day=src.integer("LAKEHOUSE_EVENTS_PER_DAY", default=400),
             customers=src.integer("LAKEHOUSE_CUSTOMERS", default=60),
-            write_branch=write_branch,
+            write_branch=src.branch("LAKEHOUSE_WRITE_BRANCH"),
             versioning=src.choice("LAKEHOUSE_VERSIONING", VERSIONING, default="auto"),
             nessie_api_uri=src.optional("NESSIE_API_URI"),
-            run_branches=src.boolean("LAKEHOUSE_RUN_BRANCHES", default=deployed),
+            run_branches=src.boolean(
+                "LAKEHOUSE_RUN_BRANCHES", default=src.boolean("LAKEHOUSE_DEPLOYED")
+            ),
         )
 
     @classmethod
