@@ -24,8 +24,8 @@ def smoke(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def head_line(stdout: str) -> dict:
-    prefix = f"audit branch {BRANCH} head "
+def head_line(stdout: str, branch: str = BRANCH) -> dict:
+    prefix = f"audit branch {branch} head "
     line = next(line for line in stdout.splitlines() if prefix in line)
     return json.loads(line.split(prefix, 1)[1])
 

@@ -162,6 +162,7 @@ def _rollback(wap: Versioning, args: argparse.Namespace, doc: dict) -> None:
             changes = exc.details.pop("changes")
             doc["changes"] = [c.to_json() for c in changes]
             doc["text"] = plan_text(wap.backend, wap.namespace, changes)
+            print(doc["text"], file=sys.stderr)
         raise
     doc.update(
         changes=[c.to_json() for c in result.changes],

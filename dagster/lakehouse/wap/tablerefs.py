@@ -95,9 +95,13 @@ def lineage(table: Table, current: int | None, target: int) -> Lineage:
 class TableRefs(Versioning):
     backend = "table-refs"
 
-    def __init__(self, settings, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self, settings, catalog: Catalog | None = None, *, one_table_at_a_time: bool = False
+    ) -> None:
         super().__init__(settings)
         self._catalog = catalog
+        # Never use the multi-table commit (the benchmark compares; a test interrupts).
+        self.one_table_at_a_time = one_table_at_a_time
 
     @property
     def catalog(self) -> Catalog:
@@ -106,7 +110,7 @@ class TableRefs(Versioning):
         return self._catalog
 
     def method(self) -> str:
-        if restcommit.supports_multi_table_commit(self.catalog):
+        if not self.one_table_at_a_time and restcommit.supports_multi_table_commit(self.catalog):
             return "multi-table-commit"
         return "per-table"
 
