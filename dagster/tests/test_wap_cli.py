@@ -99,6 +99,11 @@ def test_an_interrupted_publish_is_resumed_by_the_command(lake, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         wap.publish(BRANCH, head, state=state, on_step=stop)
+    recorded = json.loads(state.read_text())["steps"]
+    assert [(s["table"], s["result"]) for s in recorded] == [
+        ("customer_dim", "applied"),
+        ("event_stream", "pending"),
+    ], "the state file says how far the publish got"
     expect = json.dumps(head)
     code, doc, _ = wap_cli(
         lake["env"], "publish", "--branch", BRANCH, "--expect", expect, "--state", str(state)
