@@ -127,8 +127,8 @@ class TableRefs(Versioning):
         return {name: self._load(name) for name in self._names()}
 
     # --- reads ---------------------------------------------------------------------
-    def head(self, ref: str) -> Pinned:
-        tables = self._tables()
+    def head(self, ref: str, tables: dict[str, Table] | None = None) -> Pinned:
+        tables = self._tables() if tables is None else tables
         if ref == PUBLISHED:
             return Pinned(ref, None, {n: _main_id(t) for n, t in tables.items()})
         heads = {
@@ -138,18 +138,21 @@ class TableRefs(Versioning):
             raise WapRefused(f"branch {ref!r} does not exist on any table of {self.namespace}")
         return Pinned(ref, None, heads)
 
-    def exists(self, branch: str) -> bool:
-        return any(branch in t.metadata.refs for t in self._tables().values())
+    def exists(self, branch: str, tables: dict[str, Table] | None = None) -> bool:
+        tables = self._tables() if tables is None else tables
+        return any(branch in t.metadata.refs for t in tables.values())
 
     # --- branches --------------------------------------------------------------------
     def begin(self, branch: str) -> Pinned:
-        if self.exists(branch):
+        tables = self._tables()  # loaded once: on REST every load is a round trip
+        if self.exists(branch, tables):
             raise WapRefused(
                 f"branch {branch!r} exists already (kept from an earlier attempt?): discard "
                 f"it first (python -m lakehouse.wap discard --branch {branch})"
             )
-        base = self.head(PUBLISHED)
-        self.ensure_branch(branch)
+        base = self.head(PUBLISHED, tables)
+        for table in tables.values():
+            self._ensure_ref(table, branch, created=False)
         return base
 
     def ensure_branch(self, branch: str) -> None:
@@ -172,17 +175,17 @@ class TableRefs(Versioning):
         main = _main_id(table)
         assert main is not None
         try:
-            table.manage_snapshots().create_branch(main, branch).commit()
+            table.manage_snapshots().create_branch(main, branch).commit()  # updates table
         except CommitFailedException:
             table = self.catalog.load_table(table.name())
             if branch not in table.metadata.refs:
                 raise
-        return self.catalog.load_table(table.name())
+        return table
 
-    def changed(self, branch: str) -> dict[str, int]:
+    def changed(self, branch: str, tables: dict[str, Table] | None = None) -> dict[str, int]:
         """Tables whose ``branch`` head holds writes main does not have: name -> head."""
         found = {}
-        for name, table in self._tables().items():
+        for name, table in (self._tables() if tables is None else tables).items():
             ref = table.metadata.refs.get(branch)
             main = _main_id(table)
             if ref is None or ref.snapshot_id == main:
@@ -197,38 +200,48 @@ class TableRefs(Versioning):
     def publish(self, branch, expected, *, state=None, keep=False, on_step: OnStep = None):
         plan = Plan.load(state, "publish", branch, self.namespace) if state else None
         check_resumable(plan, expected, state)
-        if plan is None or self.exists(branch):
-            changed = self.changed(branch)
-            heads = self.head(branch).tables
+        tables = self._tables()
+        if plan is None or self.exists(branch, tables):
+            changed = self.changed(branch, tables)
+            heads = self.head(branch, tables).tables
             if bad := audit_mismatches(expected, heads, set(changed)):
                 raise WapRefused(
                     f"branch {branch!r} does not hold what was audited: publish nothing",
                     mismatches=bad,
                 )
         if plan is None:
-            steps = self._publish_steps({t: expected[t] for t in changed})
+            steps = self._publish_steps({t: expected[t] for t in changed}, tables)
             plan = Plan("publish", branch, self.namespace, steps, state)
             plan.extra["expected"] = expected
         method = self.method()
         run_plan(
             plan,
-            lambda name: _main_id(self._load(name)),
+            self._current(tables),
             apply_one=lambda step: self._move_main(step, branch),
             apply_all=(lambda steps: self._move_all(steps, branch))
             if method == "multi-table-commit"
             else None,
             on_step=on_step,
         )
-        published = self._verify(plan)
+        published, tables = self._verify(plan)
         removed = False
         if not keep:
-            removed = self.discard(branch).removed
+            removed = self.discard(branch, tables).removed
         return PublishResult(method, plan, published, removed)
 
-    def _publish_steps(self, expected: dict[str, int]) -> list[Step]:
+    def _current(self, tables: dict[str, Table]):
+        """Main's snapshot of a table: from ``tables`` the first time, then reloaded."""
+        first = dict(tables)
+
+        def current(name: str) -> int | None:
+            return _main_id(first.pop(name) if name in first else self._load(name))
+
+        return current
+
+    def _publish_steps(self, expected: dict[str, int], tables: dict[str, Table]) -> list[Step]:
         steps = []
         for name in sorted(expected):
-            table = self._load(name)
+            table = tables[name]
             base, target = _main_id(table), expected[name]
             known = {s.snapshot_id for s in _ancestors(table, target)}
             if base is not None and base != target and base not in known:
@@ -262,17 +275,18 @@ class TableRefs(Versioning):
         except CommitFailedException as exc:
             raise StepConflict(f"the catalog refused the commit, nothing moved: {exc}") from None
 
-    def _verify(self, plan: Plan) -> Pinned:
-        published = self.head(PUBLISHED)
+    def _verify(self, plan: Plan) -> tuple[Pinned, dict[str, Table]]:
+        tables = self._tables()
+        published = self.head(PUBLISHED, tables)
         if bad := mismatches(plan.targets(), {t: published.tables.get(t) for t in plan.targets()}):
             raise WapError(
                 "after the commit, main does not hold the planned snapshots", mismatches=bad
             )
-        return published
+        return published, tables
 
-    def discard(self, branch: str) -> DiscardResult:
+    def discard(self, branch: str, tables: dict[str, Table] | None = None) -> DiscardResult:
         result = DiscardResult(removed=False)
-        for name, table in self._tables().items():
+        for name, table in (self._tables() if tables is None else tables).items():
             if branch not in table.metadata.refs:
                 continue
             result.removed = True
@@ -358,7 +372,7 @@ class TableRefs(Versioning):
             else None,
             on_step=on_step,
         )
-        published = self._verify(plan)
+        published, _ = self._verify(plan)
         return RollbackResult(method, changes, plan, dict(plan.extra["moved_from"]), published)
 
     # --- the write path --------------------------------------------------------------
