@@ -113,6 +113,7 @@ def test_smoke_then_publish_moves_main_to_exactly_the_audited_snapshots(lake):
     code, published, _ = wap_cli(env, "publish", "--branch", BRANCH, "--expect", expect)
     assert (code, published["method"]) == (0, "multi-table-commit")
     assert main_ids(settings) == head["tables"] == published["published"]["tables"]
+    assert published["branch_removed"] and not open_versioning(settings).exists(BRANCH)
 
 
 def test_a_conflict_in_the_multi_table_commit_publishes_nothing(lake, monkeypatch):
@@ -121,7 +122,7 @@ def test_a_conflict_in_the_multi_table_commit_publishes_nothing(lake, monkeypatc
     wap.begin(BRANCH)
     write_on_branch(settings, BRANCH)
     head = wap.head(BRANCH).tables
-    real = restcommit.move_main
+    real = restcommit.commit_refs
 
     def race(catalog, namespace, moves):
         # Another writer commits to event_stream's main between the plan and the commit.
@@ -130,7 +131,7 @@ def test_a_conflict_in_the_multi_table_commit_publishes_nothing(lake, monkeypatc
             pass
         real(catalog, namespace, moves)
 
-    monkeypatch.setattr(restcommit, "move_main", race)
+    monkeypatch.setattr(restcommit, "commit_refs", race)
     moved_before = main_ids(settings)
     with pytest.raises(WapRefused, match="refused the commit, nothing moved"):
         wap.publish(BRANCH, head)

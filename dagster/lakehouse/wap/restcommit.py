@@ -22,7 +22,11 @@ from pyiceberg.catalog.rest.response import _handle_non_200_response
 from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
 from pyiceberg.table import CommitTableRequest, TableIdentifier
 from pyiceberg.table.refs import SnapshotRefType
-from pyiceberg.table.update import AssertRefSnapshotId, SetSnapshotRefUpdate
+from pyiceberg.table.update import (
+    AssertRefSnapshotId,
+    RemoveSnapshotRefUpdate,
+    SetSnapshotRefUpdate,
+)
 from requests import HTTPError
 
 COMMIT_TRANSACTION = Endpoint(http_method=HttpMethod.POST, path="/v1/{prefix}/transactions/commit")
@@ -33,35 +37,37 @@ def supports_multi_table_commit(catalog: Catalog) -> bool:
     return isinstance(catalog, RestCatalog) and COMMIT_TRANSACTION in catalog._supported_endpoints
 
 
-def move_main(
+def commit_refs(
     catalog: Catalog,
     namespace: str,
-    moves: list[tuple[str, dict[str, int | None], int]],
+    changes: list[tuple[str, dict[str, int | None], dict[str, int], list[str]]],
 ) -> None:
-    """For every (table, required refs, target): set ``main`` to target, in one request.
+    """For every (table, required, set, remove): in one request, check that each
+    ``required`` ref holds its snapshot id (None: must not exist), point each ``set`` ref
+    (a branch) at its snapshot and remove the ``remove`` refs.
 
-    ``required`` maps a ref name to the snapshot id it must hold (None: must not exist).
     Raises CommitFailedException when any requirement fails (nothing was committed).
     """
     assert isinstance(catalog, RestCatalog)
-    changes = []
-    for table, required, target in moves:
+    body = []
+    for table, required, refs, remove in changes:
+        updates: list[SetSnapshotRefUpdate | RemoveSnapshotRefUpdate] = [
+            SetSnapshotRefUpdate(ref_name=ref, type=SnapshotRefType.BRANCH, snapshot_id=target)
+            for ref, target in refs.items()
+        ]
+        updates += [RemoveSnapshotRefUpdate(ref_name=ref) for ref in remove]
         request = CommitTableRequest(
             identifier=TableIdentifier(namespace=[namespace], name=table),
             requirements=tuple(
                 AssertRefSnapshotId(ref=ref, snapshot_id=snapshot_id)
                 for ref, snapshot_id in required.items()
             ),
-            updates=(
-                SetSnapshotRefUpdate(
-                    ref_name="main", type=SnapshotRefType.BRANCH, snapshot_id=target
-                ),
-            ),
+            updates=tuple(updates),
         )
-        changes.append(json.loads(request.model_dump_json()))
+        body.append(json.loads(request.model_dump_json()))
     response = catalog._session.post(
         catalog.url("transactions/commit"),
-        data=json.dumps({"table-changes": changes}).encode(),
+        data=json.dumps({"table-changes": body}).encode(),
         headers=catalog._session.headers,
     )
     try:

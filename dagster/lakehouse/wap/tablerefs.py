@@ -19,24 +19,21 @@ import contextlib
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.table import Table
-from pyiceberg.table.snapshots import Snapshot
 
 from lakehouse.catalog import open_catalog
 from lakehouse.wap import restcommit
 from lakehouse.wap.base import DiscardResult, OnStep, PublishResult, RollbackResult, Versioning
 from lakehouse.wap.changes import (
-    NEWER,
-    OLDER,
     REFUSED,
     ROLLBACK,
-    SAME,
-    UNRELATED,
     Change,
-    Lineage,
     SnapshotView,
     describe,
     refused,
 )
+from lakehouse.wap.history import ancestors as _ancestors
+from lakehouse.wap.history import lineage
+from lakehouse.wap.history import records as _records
 from lakehouse.wap.model import (
     PUBLISHED,
     Pinned,
@@ -58,38 +55,6 @@ CREATED_TABLE = "lakehouse.wap.created-table"
 def _main_id(table: Table) -> int | None:
     snapshot = table.current_snapshot()
     return snapshot.snapshot_id if snapshot else None
-
-
-def _records(snapshot: Snapshot, key: str) -> int | None:
-    value = snapshot.summary[key] if snapshot.summary else None
-    return int(value) if value is not None else None
-
-
-def _ancestors(table: Table, snapshot_id: int) -> list[Snapshot]:
-    """``snapshot_id`` and its ancestors that the table still knows, newest first."""
-    chain = []
-    snapshot = table.snapshot_by_id(snapshot_id)
-    while snapshot is not None:
-        chain.append(snapshot)
-        parent = snapshot.parent_snapshot_id
-        snapshot = table.snapshot_by_id(parent) if parent is not None else None
-    return chain
-
-
-def lineage(table: Table, current: int | None, target: int) -> Lineage:
-    if current is None:
-        return Lineage(UNRELATED)
-    if current == target:
-        return Lineage(SAME, 0, 0, 0)
-    for relation, newer, older in ((OLDER, current, target), (NEWER, target, current)):
-        chain = _ancestors(table, newer)
-        ids = [s.snapshot_id for s in chain]
-        if older in ids:
-            between = chain[: ids.index(older)]  # newer .. just after older
-            added = [_records(s, "added-records") or 0 for s in between]
-            deleted = [_records(s, "deleted-records") or 0 for s in between]
-            return Lineage(relation, len(between), sum(added), sum(deleted))
-    return Lineage(UNRELATED)
 
 
 class TableRefs(Versioning):
@@ -151,6 +116,17 @@ class TableRefs(Versioning):
                 f"it first (python -m lakehouse.wap discard --branch {branch})"
             )
         base = self.head(PUBLISHED, tables)
+        with_snapshot = {n: t for n, t in tables.items() if _main_id(t) is not None}
+        if self.method() == "multi-table-commit" and with_snapshot:
+            changes = [
+                (n, {branch: None, PUBLISHED: base.tables[n]}, {branch: base.tables[n]}, [])
+                for n in sorted(with_snapshot)
+            ]  # one request for every table: the branch and main's snapshot it starts at
+            try:
+                restcommit.commit_refs(self.catalog, self.namespace, changes)
+            except CommitFailedException as exc:
+                raise WapRefused(f"main moved while branching, no branch made: {exc}") from None
+            tables = {n: t for n, t in tables.items() if n not in with_snapshot}
         for table in tables.values():
             self._ensure_ref(table, branch, created=False)
         return base
@@ -218,7 +194,8 @@ class TableRefs(Versioning):
             plan,
             self._current(tables),
             apply_one=lambda step: self._move_main(step, branch),
-            apply_all=(lambda steps: self._move_all(steps, branch))
+            # One request publishes every table and, unless kept, drops their branch refs.
+            apply_all=(lambda steps: self._move_all(steps, branch, drop=not keep))
             if method == "multi-table-commit"
             else None,
             on_step=on_step,
@@ -226,7 +203,8 @@ class TableRefs(Versioning):
         published, tables = self._verify(plan)
         removed = False
         if not keep:
-            removed = self.discard(branch, tables).removed
+            gone = self.discard(branch, tables).removed
+            removed = gone or not self.exists(branch, tables)
         return PublishResult(method, plan, published, removed)
 
     def _current(self, tables: dict[str, Table]):
@@ -263,15 +241,17 @@ class TableRefs(Versioning):
         except CommitFailedException as exc:
             raise StepConflict(f"main of {step.table} moved while publishing: {exc}") from None
 
-    def _move_all(self, steps: list[Step], branch: str | None) -> None:
-        moves = []
+    def _move_all(self, steps: list[Step], branch: str | None, *, drop: bool = False) -> None:
+        """All steps in one multi-table commit; with ``drop`` the branch goes with it."""
+        changes = []
         for step in steps:
             required: dict[str, int | None] = {PUBLISHED: step.base}
             if branch is not None:
                 required[branch] = step.target
-            moves.append((step.table, required, step.target))
+            remove = [branch] if drop and branch is not None else []
+            changes.append((step.table, required, {PUBLISHED: step.target}, remove))
         try:
-            restcommit.move_main(self.catalog, self.namespace, moves)
+            restcommit.commit_refs(self.catalog, self.namespace, changes)
         except CommitFailedException as exc:
             raise StepConflict(f"the catalog refused the commit, nothing moved: {exc}") from None
 
