@@ -96,8 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     for label, success in results:
         print(f"smoke {name}: {'ok    ' if success else 'FAILED'} {label}")
     if branch is not None:
-        head = open_versioning(settings).head(branch).to_json()
-        print(f"smoke {name}: audit branch {branch} head {json.dumps(head)}")
+        try:
+            head = open_versioning(settings).head(branch).to_json()
+            print(f"smoke {name}: audit branch {branch} head {json.dumps(head)}")
+        except (WapRefused, WapError) as exc:
+            print(f"smoke {name}: audit branch {branch}: no head to judge: {exc}", file=sys.stderr)
+            ok = False
     print(f"smoke {name}: {'pass' if ok else 'fail'}")
     return 0 if ok else 1
 
