@@ -16,7 +16,7 @@ unexport TF_CLI_CONFIG_FILE
 endif
 endif
 
-.PHONY: test test-go test-fuzz test-module test-python lint lint-go lint-terraform lint-workflows host-postgres bench bench-gate fuzz
+.PHONY: test test-go test-fuzz test-module test-python lint lint-go lint-terraform lint-workflows host-postgres bench bench-gate bench-wap fuzz
 
 # On CI a missing host tool fails the Go host tests instead of skipping them.
 export LAKEHOUSE_REQUIRE_HOST_TOOLS := $(if $(CI),1,)
@@ -134,3 +134,9 @@ bench:
 # next to a bare DuckDB scan (needs dagster/.venv-soda from make test-python).
 bench-gate:
 	cd dagster && .venv-soda/bin/python -m benchmarks.gate_bench $(BENCH_ARGS)
+
+# Opt-in: what write-audit-publish adds to a release's verification (branch create, audit
+# read, publish) and what a rollback costs, on a 1e6-row table, SQL and REST catalogs
+# (needs dagster/.venv and, for REST, the server's jars: make test-python makes both).
+bench-wap:
+	cd dagster && .venv/bin/python -m benchmarks.wap_bench $(BENCH_ARGS)

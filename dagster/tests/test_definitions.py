@@ -39,7 +39,13 @@ def test_definitions_content(tmp_path):
         "customer_dim_daily_schedule",
         "daily_events_schedule",
     }
-    assert {s.name for s in repo.sensor_defs} == {"run_failure_alert", "schema_drift"}
+    assert {s.name for s in repo.sensor_defs} == {
+        "run_failure_alert",
+        "schema_drift",
+        "wap_publish_run",
+        "wap_discard_failed_run",
+        "wap_discard_canceled_run",
+    }
     assert set(repo.get_top_level_resources()) >= {"iceberg", "alerting"}
 
 
