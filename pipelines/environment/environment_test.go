@@ -16,26 +16,26 @@ func tfvars(env string) *fstest.MapFile {
 
 func TestDiscoverFindsEveryTfvarsFileSorted(t *testing.T) {
 	fsys := fstest.MapFS{
-		"environments/prod.tfvars":    tfvars("prod"),
-		"environments/dev.tfvars":     tfvars("dev"),
-		"environments/staging.tfvars": tfvars("staging"),
+		"environments/zzomega.tfvars": tfvars("zzomega"),
+		"environments/zzalpha.tfvars": tfvars("zzalpha"),
+		"environments/zzgamma.tfvars": tfvars("zzgamma"),
 		"environments/README.md":      {Data: []byte("not an environment")},
 		"examples/zzexample.tfvars":   tfvars("zzexample"),
 	}
 	c, err := Discover(fsys)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"dev", "prod", "staging"}, c.Names())
+	assert.Equal(t, []string{"zzalpha", "zzgamma", "zzomega"}, c.Names())
 
-	env, err := c.Lookup("staging")
+	env, err := c.Lookup("zzgamma")
 	require.NoError(t, err)
-	assert.Equal(t, "staging", env.String())
+	assert.Equal(t, "zzgamma", env.String())
 	assert.Equal(t, "lakehouse", env.ProjectName())
-	assert.Equal(t, "environments/staging.tfvars", env.TfvarsFile())
-	assert.Equal(t, "dagster/.env.staging", env.EnvFile())
+	assert.Equal(t, "environments/zzgamma.tfvars", env.TfvarsFile())
+	assert.Equal(t, "dagster/.env.zzgamma", env.EnvFile())
 }
 
 func TestAddingAnEnvironmentIsAddingAFile(t *testing.T) {
-	fsys := fstest.MapFS{"environments/dev.tfvars": tfvars("dev")}
+	fsys := fstest.MapFS{"environments/zzalpha.tfvars": tfvars("zzalpha")}
 	c, err := Discover(fsys)
 	require.NoError(t, err)
 	_, err = c.Lookup("zzfixture")
@@ -51,17 +51,17 @@ func TestAddingAnEnvironmentIsAddingAFile(t *testing.T) {
 
 func TestLookupOfUnknownEnvironmentListsKnownOnesAndHowToAdd(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{
-		"environments/dev.tfvars":  tfvars("dev").Data,
-		"environments/prod.tfvars": tfvars("prod").Data,
+		"environments/zzalpha.tfvars": tfvars("zzalpha").Data,
+		"environments/zzomega.tfvars": tfvars("zzomega").Data,
 	})
 	require.NoError(t, err)
-	_, err = c.Lookup("stagign")
+	_, err = c.Lookup("zzomgea")
 	require.Error(t, err)
 	msg := err.Error()
-	assert.Contains(t, msg, `unknown environment "stagign"`)
-	assert.Contains(t, msg, "dev, prod")
-	assert.Contains(t, msg, `copy environments/dev.tfvars to environments/stagign.tfvars (set environment = "stagign" and promotion_upstream = "dev")`)
-	assert.Contains(t, msg, "dagster/.env.stagign (set LAKEHOUSE_ENVIRONMENT=stagign")
+	assert.Contains(t, msg, `unknown environment "zzomgea"`)
+	assert.Contains(t, msg, "zzalpha, zzomega")
+	assert.Contains(t, msg, `copy environments/zzalpha.tfvars to environments/zzomgea.tfvars (set environment = "zzomgea" and promotion_upstream = "zzalpha")`)
+	assert.Contains(t, msg, "dagster/.env.zzomgea (set LAKEHOUSE_ENVIRONMENT=zzomgea")
 }
 
 func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
@@ -73,27 +73,27 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 	}{
 		{
 			name:    "uppercase name",
-			file:    "environments/Prod.tfvars",
-			content: `environment = "Prod"`,
-			want:    []string{"environments/Prod.tfvars", `"Prod" is not allowed`, "lowercase"},
+			file:    "environments/Zzupper.tfvars",
+			content: `environment = "Zzupper"`,
+			want:    []string{"environments/Zzupper.tfvars", `"Zzupper" is not allowed`, "lowercase"},
 		},
 		{
 			name:    "name with a slash-like character that would escape the state key",
-			file:    "environments/pr-1.tfvars",
-			content: `environment = "pr-1"`,
-			want:    []string{"environments/pr-1.tfvars", "not allowed"},
+			file:    "environments/zz-1.tfvars",
+			content: `environment = "zz-1"`,
+			want:    []string{"environments/zz-1.tfvars", "not allowed"},
 		},
 		{
 			name:    "name too long",
-			file:    "environments/productionx1.tfvars",
-			content: `environment = "productionx1"`,
+			file:    "environments/zzfixture11.tfvars",
+			content: `environment = "zzfixture11"`,
 			want:    []string{"not allowed", "2-10 characters"},
 		},
 		{
 			name:    "environment attribute differs from the file name",
-			file:    "environments/staging.tfvars",
-			content: "project_name = \"lakehouse\"\n\nenvironment = \"dev\"\ncloud_provider = \"aws\"\n",
-			want:    []string{"environments/staging.tfvars:3", `environment = "dev"`, `set environment = "staging"`},
+			file:    "environments/zzgamma.tfvars",
+			content: "project_name = \"lakehouse\"\n\nenvironment = \"zzalpha\"\ncloud_provider = \"aws\"\n",
+			want:    []string{"environments/zzgamma.tfvars:3", `environment = "zzalpha"`, `set environment = "zzgamma"`},
 		},
 		{
 			name:    "environment attribute missing",
@@ -154,8 +154,8 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := NewCatalog(map[string][]byte{
-				"environments/dev.tfvars": tfvars("dev").Data,
-				tt.file:                   []byte(tt.content),
+				"environments/zzalpha.tfvars": tfvars("zzalpha").Data,
+				tt.file:                       []byte(tt.content),
 			})
 			require.NoError(t, err, "an invalid file must not fail the catalog")
 			err = c.Err()
@@ -164,7 +164,7 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 				assert.Contains(t, err.Error(), w)
 			}
 			// The healthy environment stays usable; the broken one says why.
-			_, err = c.Lookup("dev")
+			_, err = c.Lookup("zzalpha")
 			require.NoError(t, err)
 			require.Len(t, c.Invalid(), 1)
 			assert.Equal(t, tt.file, c.Invalid()[0].File)
@@ -174,14 +174,14 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 
 func TestDiscoverReportsEveryBrokenFileAtOnce(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{
-		"environments/dev.tfvars": []byte(`environment = "prod"`),
-		"environments/Qa.tfvars":  []byte(`environment = "Qa"`),
+		"environments/zzalpha.tfvars": []byte(`environment = "zzomega"`),
+		"environments/Zzupper.tfvars": []byte(`environment = "Zzupper"`),
 	})
 	require.NoError(t, err)
 	err = c.Err()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "environments/dev.tfvars:1")
-	assert.Contains(t, err.Error(), "environments/Qa.tfvars")
+	assert.Contains(t, err.Error(), "environments/zzalpha.tfvars:1")
+	assert.Contains(t, err.Error(), "environments/Zzupper.tfvars")
 }
 
 func TestDiscoverWithoutEnvironmentsSaysHowToAddOne(t *testing.T) {
@@ -194,13 +194,13 @@ func TestDiscoverWithoutEnvironmentsSaysHowToAddOne(t *testing.T) {
 // other environments: they stay usable, and using the broken one names it.
 func TestABrokenEnvironmentFileLeavesTheOthersUsable(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{
-		"environments/dev.tfvars":       tfvars("dev").Data,
-		"environments/prod.tfvars":      tfvars("prod").Data,
+		"environments/zzalpha.tfvars":   tfvars("zzalpha").Data,
+		"environments/zzomega.tfvars":   tfvars("zzomega").Data,
 		"environments/zzfixture.tfvars": []byte("project_name = \"lakehouse\"\nenvironment = \n"),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"dev", "prod"}, c.Names())
-	for _, name := range []string{"dev", "prod"} {
+	assert.Equal(t, []string{"zzalpha", "zzomega"}, c.Names())
+	for _, name := range []string{"zzalpha", "zzomega"} {
 		env, err := c.Lookup(name)
 		require.NoError(t, err)
 		assert.Equal(t, name, env.Name())
@@ -212,21 +212,21 @@ func TestABrokenEnvironmentFileLeavesTheOthersUsable(t *testing.T) {
 
 	_, err = c.Lookup("zzunknown")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "known environments are dev, prod (invalid, not usable: environments/zzfixture.tfvars)")
+	assert.Contains(t, err.Error(), "known environments are zzalpha, zzomega (invalid, not usable: environments/zzfixture.tfvars)")
 }
 
 func TestZeroEnvIsRecognisable(t *testing.T) {
 	assert.True(t, Env{}.IsZero())
-	c, err := NewCatalog(map[string][]byte{"environments/dev.tfvars": tfvars("dev").Data})
+	c, err := NewCatalog(map[string][]byte{"environments/zzalpha.tfvars": tfvars("zzalpha").Data})
 	require.NoError(t, err)
 	assert.False(t, c.Envs()[0].IsZero())
 }
 
 func TestListingNamesUsableEnvironmentsAndReportsInvalidFiles(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{
-		"environments/dev.tfvars":       tfvars("dev").Data,
+		"environments/zzalpha.tfvars":   tfvars("zzalpha").Data,
 		"environments/zzfixture.tfvars": tfvars("zzfixture").Data,
-		"environments/zzbroken.tfvars":  []byte(`environment = "dev"`),
+		"environments/zzbroken.tfvars":  []byte(`environment = "zzalpha"`),
 	})
 	require.NoError(t, err)
 	raw, err := json.Marshal(c.Listing())
@@ -240,7 +240,7 @@ func TestListingNamesUsableEnvironmentsAndReportsInvalidFiles(t *testing.T) {
 		Invalid []struct{ File, Error string } `json:"invalid"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &got))
-	assert.Equal(t, []string{"dev", "zzfixture"}, got.Names)
+	assert.Equal(t, []string{"zzalpha", "zzfixture"}, got.Names)
 	require.Len(t, got.Environments, 2)
 	assert.Equal(t, "environments/zzfixture.tfvars", got.Environments[1].Tfvars)
 	assert.Equal(t, "dagster/.env.zzfixture", got.Environments[1].EnvFile)

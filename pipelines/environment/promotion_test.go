@@ -119,8 +119,8 @@ func TestPromotionOrderRefusesCyclesUnknownUpstreamsAndTwoFirstEnvironments(t *t
 		}, []string{"environments/b2.tfvars:3", "cycle", "b2 ← c3 ← b2"}},
 		"unknown upstream": {map[string][]byte{
 			"environments/a1.tfvars": promoting("a1", ""),
-			"environments/b2.tfvars": promoting("b2", "stagign"),
-		}, []string{"environments/b2.tfvars:3", `promotion_upstream = "stagign" is not an environment`, "known environments are a1, b2"}},
+			"environments/b2.tfvars": promoting("b2", "zzmissing"),
+		}, []string{"environments/b2.tfvars:3", `promotion_upstream = "zzmissing" is not an environment`, "known environments are a1, b2"}},
 		"two first environments": {map[string][]byte{
 			"environments/a1.tfvars": promoting("a1", ""),
 			"environments/b2.tfvars": promoting("b2", ""),
@@ -150,7 +150,7 @@ func TestPromotionOrderRefusesCyclesUnknownUpstreamsAndTwoFirstEnvironments(t *t
 
 func TestPromotionSettingsAreValidatedWithFileAndLine(t *testing.T) {
 	for in, want := range map[string]string{
-		`promotion_upstream = "Prod"`:              `environments/b2.tfvars:3: promotion_upstream = "Prod" is not an environment name`,
+		`promotion_upstream = "Zzupper"`:           `environments/b2.tfvars:3: promotion_upstream = "Zzupper" is not an environment name`,
 		`promotion_warnings_block = "yes"`:         "environments/b2.tfvars:3: promotion_warnings_block must be a bool",
 		`promotion_upstream = "b2"`:                `environments/b2.tfvars:3: promotion_upstream = "b2" is this environment itself`,
 		`promotion_max_evidence_age_hours = 0`:     "whole number of hours from 1 to 2160",

@@ -17,19 +17,19 @@ func mustEnv(t *testing.T, name string) Env {
 	return env
 }
 
-const validDevEnv = `# dev runtime
-LAKEHOUSE_ENVIRONMENT=dev
+const validEnvFile = `# zzalpha runtime
+LAKEHOUSE_ENVIRONMENT=zzalpha
 LAKEHOUSE_ACCESS_LEVEL=admin
 LAKEHOUSE_ALERTING_ENABLED=false
 LAKEHOUSE_DEPLOYED=false
 export ICEBERG_CATALOG_URI="http://nessie:19120/iceberg"
-ICEBERG_WAREHOUSE='s3://lakehouse-dev-lakehouse/warehouse' 
+ICEBERG_WAREHOUSE='s3://lakehouse-zzalpha-lakehouse/warehouse' 
 AWS_REGION=us-east-1 # ignored by the pipeline
 `
 
 func TestLoadRuntimeDecodesTheEnvFile(t *testing.T) {
-	env := mustEnv(t, "dev")
-	rt, err := LoadRuntime(fstest.MapFS{"dagster/.env.dev": {Data: []byte(validDevEnv)}}, env)
+	env := mustEnv(t, "zzalpha")
+	rt, err := LoadRuntime(fstest.MapFS{"dagster/.env.zzalpha": {Data: []byte(validEnvFile)}}, env)
 	require.NoError(t, err)
 	assert.Equal(t, Runtime{
 		Env: env,
@@ -38,7 +38,7 @@ func TestLoadRuntimeDecodesTheEnvFile(t *testing.T) {
 			AlertingEnabled: false,
 			Deployed:        false,
 			CatalogURI:      "http://nessie:19120/iceberg",
-			Warehouse:       "s3://lakehouse-dev-lakehouse/warehouse",
+			Warehouse:       "s3://lakehouse-zzalpha-lakehouse/warehouse",
 		},
 	}, rt)
 }
@@ -51,7 +51,7 @@ func TestLoadRuntimeOfMissingFileSaysHowToCreateIt(t *testing.T) {
 
 func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {
 	base := map[string]string{
-		"LAKEHOUSE_ENVIRONMENT":      "LAKEHOUSE_ENVIRONMENT=prod",
+		"LAKEHOUSE_ENVIRONMENT":      "LAKEHOUSE_ENVIRONMENT=zzomega",
 		"LAKEHOUSE_ACCESS_LEVEL":     "LAKEHOUSE_ACCESS_LEVEL=reader",
 		"LAKEHOUSE_ALERTING_ENABLED": "LAKEHOUSE_ALERTING_ENABLED=true",
 		"LAKEHOUSE_DEPLOYED":         "LAKEHOUSE_DEPLOYED=true",
@@ -77,32 +77,32 @@ func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {
 		data []byte
 		want []string
 	}{
-		{"environment of another env", build(map[string]string{"LAKEHOUSE_ENVIRONMENT": "LAKEHOUSE_ENVIRONMENT=dev"}, ""),
-			[]string{"dagster/.env.prod:1", "LAKEHOUSE_ENVIRONMENT=dev", "set LAKEHOUSE_ENVIRONMENT=prod"}},
+		{"environment of another env", build(map[string]string{"LAKEHOUSE_ENVIRONMENT": "LAKEHOUSE_ENVIRONMENT=zzalpha"}, ""),
+			[]string{"dagster/.env.zzomega:1", "LAKEHOUSE_ENVIRONMENT=zzalpha", "set LAKEHOUSE_ENVIRONMENT=zzomega"}},
 		{"environment missing", build(map[string]string{"LAKEHOUSE_ENVIRONMENT": ""}, ""),
-			[]string{"missing LAKEHOUSE_ENVIRONMENT", "add LAKEHOUSE_ENVIRONMENT=prod"}},
+			[]string{"missing LAKEHOUSE_ENVIRONMENT", "add LAKEHOUSE_ENVIRONMENT=zzomega"}},
 		{"unknown access level", build(map[string]string{"LAKEHOUSE_ACCESS_LEVEL": "LAKEHOUSE_ACCESS_LEVEL=root"}, ""),
-			[]string{`dagster/.env.prod:2: LAKEHOUSE_ACCESS_LEVEL: "root" is not an access level: allowed values are admin, reader`}},
+			[]string{`dagster/.env.zzomega:2: LAKEHOUSE_ACCESS_LEVEL: "root" is not an access level: allowed values are admin, reader`}},
 		{"alerting not a strict bool", build(map[string]string{"LAKEHOUSE_ALERTING_ENABLED": "LAKEHOUSE_ALERTING_ENABLED=yes"}, ""),
-			[]string{"dagster/.env.prod:3", "allowed values are true, false"}},
+			[]string{"dagster/.env.zzomega:3", "allowed values are true, false"}},
 		{"alerting given as 1", build(map[string]string{"LAKEHOUSE_ALERTING_ENABLED": "LAKEHOUSE_ALERTING_ENABLED=1"}, ""),
 			[]string{"allowed values are true, false"}},
 		{"catalog uri missing", build(map[string]string{"ICEBERG_CATALOG_URI": ""}, ""),
-			[]string{"dagster/.env.prod: missing ICEBERG_CATALOG_URI: add a line ICEBERG_CATALOG_URI="}},
+			[]string{"dagster/.env.zzomega: missing ICEBERG_CATALOG_URI: add a line ICEBERG_CATALOG_URI="}},
 		{"deployed missing", build(map[string]string{"LAKEHOUSE_DEPLOYED": ""}, ""),
-			[]string{"dagster/.env.prod: missing LAKEHOUSE_DEPLOYED", "dagster/.env.example"}},
+			[]string{"dagster/.env.zzomega: missing LAKEHOUSE_DEPLOYED", "dagster/.env.example"}},
 		{"deployed not a strict bool", build(map[string]string{"LAKEHOUSE_DEPLOYED": "LAKEHOUSE_DEPLOYED=1"}, ""),
-			[]string{"dagster/.env.prod:4", "LAKEHOUSE_DEPLOYED", "allowed values are true, false"}},
+			[]string{"dagster/.env.zzomega:4", "LAKEHOUSE_DEPLOYED", "allowed values are true, false"}},
 		{"warehouse empty", build(map[string]string{"ICEBERG_WAREHOUSE": "ICEBERG_WAREHOUSE="}, ""),
-			[]string{"dagster/.env.prod:6", "ICEBERG_WAREHOUSE is empty"}},
+			[]string{"dagster/.env.zzomega:6", "ICEBERG_WAREHOUSE is empty"}},
 		{"malformed line", build(nil, "this is not a setting\n"),
-			[]string{"dagster/.env.prod:7", "expected KEY=VALUE"}},
+			[]string{"dagster/.env.zzomega:7", "expected KEY=VALUE"}},
 		{"unterminated quote", build(nil, "X=\"abc\n"),
-			[]string{"dagster/.env.prod:7", "unterminated quote"}},
+			[]string{"dagster/.env.zzomega:7", "unterminated quote"}},
 		{"duplicate key", build(nil, "LAKEHOUSE_ACCESS_LEVEL=admin\n"),
-			[]string{"dagster/.env.prod:7", "already set on line 2"}},
+			[]string{"dagster/.env.zzomega:7", "already set on line 2"}},
 	}
-	env := mustEnv(t, "prod")
+	env := mustEnv(t, "zzomega")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseRuntime(env, env.EnvFile(), tt.data)
@@ -122,6 +122,6 @@ func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {
 }
 
 func TestParseRuntimeRefusesZeroEnv(t *testing.T) {
-	_, err := ParseRuntime(Env{}, "dagster/.env.x", []byte(validDevEnv))
+	_, err := ParseRuntime(Env{}, "dagster/.env.x", []byte(validEnvFile))
 	require.Error(t, err)
 }
