@@ -3,6 +3,8 @@ package compose
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -32,6 +34,64 @@ func environments(t *testing.T) []string {
 	}
 	sort.Strings(envs)
 	return envs
+}
+
+// envsWhere are the committed environments whose env file satisfies keep.
+// It fails when none does: a property no environment has is not tested.
+func envsWhere(t *testing.T, what string, keep func(vars map[string]string) bool) []string {
+	t.Helper()
+	var out []string
+	for _, env := range environments(t) {
+		if keep(envFileVars(t, filepath.Join(dagsterDir, ".env."+env))) {
+			out = append(out, env)
+		}
+	}
+	require.NotEmpty(t, out, "no committed dagster/.env.<env> %s", what)
+	return out
+}
+
+// overlayFile is the committed compose file besides the base one: the
+// overlay an env file applies through COMPOSE_FILE.
+func overlayFile(t *testing.T) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dagsterDir, "docker-compose.*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "one overlay beside %s", baseFile)
+	return filepath.Base(files[0])
+}
+
+func appliesOverlay(t *testing.T, vars map[string]string) bool {
+	return slices.Contains(strings.Split(vars["COMPOSE_FILE"], ":"), overlayFile(t))
+}
+
+// overlayEnvs are the environments whose COMPOSE_FILE applies the overlay.
+func overlayEnvs(t *testing.T) []string {
+	t.Helper()
+	return envsWhere(t, "applies the overlay", func(v map[string]string) bool { return appliesOverlay(t, v) })
+}
+
+// baseOnlyEnvs are the environments that run the base compose file alone.
+func baseOnlyEnvs(t *testing.T) []string {
+	t.Helper()
+	return envsWhere(t, "runs the base compose file alone", func(v map[string]string) bool { return !appliesOverlay(t, v) })
+}
+
+func runsLocalStack(vars map[string]string) bool {
+	return slices.Contains(strings.Split(vars["COMPOSE_PROFILES"], ","), "local-stack")
+}
+
+// localStackEnvs are the environments with COMPOSE_PROFILES=local-stack.
+func localStackEnvs(t *testing.T) []string {
+	t.Helper()
+	return envsWhere(t, "runs the local stack (COMPOSE_PROFILES=local-stack)", runsLocalStack)
+}
+
+// otherAccessLevel is the access level an env file does not set.
+func otherAccessLevel(level string) string {
+	if level == "reader" {
+		return "admin"
+	}
+	return "reader"
 }
 
 // deploySecrets are what a deploy exports in the shell (never in a file).
@@ -65,13 +125,13 @@ func TestEnvironmentsRunSideBySideWithoutCollisions(t *testing.T) {
 	}
 }
 
-func TestProdOverlayRemovesSourceMountsAndPublishedPorts(t *testing.T) {
-	environments(t)
-	p := loadEnv(t, dagsterDir, "prod")
-	assertOverlayRules(t, p)
+func TestTheOverlayRemovesSourceMountsAndPublishedPorts(t *testing.T) {
+	for _, env := range overlayEnvs(t) {
+		assertOverlayRules(t, loadEnv(t, dagsterDir, env))
+	}
 }
 
-// assertOverlayRules are the promises of docker-compose.prod.yaml.
+// assertOverlayRules are the promises of the overlay compose file.
 func assertOverlayRules(t *testing.T, p *types.Project) {
 	t.Helper()
 	for _, name := range dagsterServices {
@@ -92,29 +152,49 @@ func assertOverlayRules(t *testing.T, p *types.Project) {
 	assert.Equal(t, types.UnitBytes(4<<30), web.Deploy.Resources.Limits.MemoryBytes)
 }
 
-func TestDevMountsTheSourceAndPublishesTheUI(t *testing.T) {
-	environments(t)
-	p := loadEnv(t, dagsterDir, "dev")
-	web := p.Services["dagster-webserver"]
-	var bind bool
-	for _, v := range web.Volumes {
-		bind = bind || (v.Type == types.VolumeTypeBind && strings.HasSuffix(v.Source, filepath.Join("dagster", "lakehouse")))
+func TestTheBaseStackMountsTheSourceAndPublishesTheUI(t *testing.T) {
+	for _, env := range baseOnlyEnvs(t) {
+		p := loadEnv(t, dagsterDir, env)
+		web := p.Services["dagster-webserver"]
+		var bind bool
+		for _, v := range web.Volumes {
+			bind = bind || (v.Type == types.VolumeTypeBind && strings.HasSuffix(v.Source, filepath.Join("dagster", "lakehouse")))
+		}
+		assert.True(t, bind, "%s runs the live source", env)
+		require.NotEmpty(t, web.Ports, env)
+		assert.Equal(t, envFileVars(t, filepath.Join(dagsterDir, ".env."+env))["DAGSTER_WEBSERVER_PORT"], web.Ports[0].Published,
+			"%s publishes the UI on its DAGSTER_WEBSERVER_PORT", env)
 	}
-	assert.True(t, bind, "dev runs the live source")
-	require.NotEmpty(t, web.Ports)
-	assert.Equal(t, "3000", web.Ports[0].Published)
-	assert.Contains(t, p.Services, "nessie", "dev runs the local catalog (COMPOSE_PROFILES=local-stack)")
 }
 
-func TestProdRefusesToStartWithoutThePostgresSecret(t *testing.T) {
-	environments(t)
-	_, err := Load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", nil)
-	var missing *MissingVariablesError
-	require.ErrorAs(t, err, &missing)
-	assert.Equal(t, []string{"DAGSTER_POSTGRES_PASSWORD"}, missing.Names())
-	assert.Equal(t, 1, strings.Count(err.Error(), "require"),
-		"said once, though five places use it: %s", err)
-	assert.Contains(t, err.Error(), "the compose files require DAGSTER_POSTGRES_PASSWORD (set DAGSTER_POSTGRES_PASSWORD (secret) for prod), which neither .env.prod nor the environment sets")
+func TestOnlyLocalStackEnvironmentsRunTheLocalCatalog(t *testing.T) {
+	localStackEnvs(t)
+	for _, env := range environments(t) {
+		local := runsLocalStack(envFileVars(t, filepath.Join(dagsterDir, ".env."+env)))
+		_, nessie := loadEnv(t, dagsterDir, env).Services["nessie"]
+		assert.Equal(t, local, nessie, "%s: the local catalog runs exactly when COMPOSE_PROFILES=local-stack", env)
+	}
+}
+
+// requiredReason is the reason the overlay gives for ${key:?reason}.
+func requiredReason(t *testing.T, key string) string {
+	t.Helper()
+	m := regexp.MustCompile(`\$\{` + key + `:\?([^}]*)\}`).FindStringSubmatch(readFile(t, filepath.Join(dagsterDir, overlayFile(t))))
+	require.NotNil(t, m, "%s does not require %s", overlayFile(t), key)
+	return m[1]
+}
+
+func TestOverlayEnvironmentsRefuseToStartWithoutThePostgresSecret(t *testing.T) {
+	reason := requiredReason(t, "DAGSTER_POSTGRES_PASSWORD")
+	for _, env := range overlayEnvs(t) {
+		_, err := Load(t.Context(), dagsterDir, ".env."+env, projectName(env), nil)
+		var missing *MissingVariablesError
+		require.ErrorAs(t, err, &missing, env)
+		assert.Equal(t, []string{"DAGSTER_POSTGRES_PASSWORD"}, missing.Names())
+		assert.Equal(t, 1, strings.Count(err.Error(), "require"),
+			"said once, though five places use it: %s", err)
+		assert.Contains(t, err.Error(), "the compose files require DAGSTER_POSTGRES_PASSWORD ("+reason+"), which neither .env."+env+" nor the environment sets")
+	}
 }
 
 // The guide passes variables with --env-file; a missing .env must not matter
@@ -131,15 +211,20 @@ func TestNoServiceDependsOnADotEnvFile(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), raw, 0o600))
 	}
-	p := loadEnv(t, dir, "dev")
-	for name, svc := range p.Services {
-		assert.Empty(t, svc.EnvFiles, "%s reads an env_file", name)
+	for _, env := range environments(t) {
+		for name, svc := range loadEnv(t, dir, env).Services {
+			assert.Empty(t, svc.EnvFiles, "%s %s reads an env_file", env, name)
+		}
 	}
 
-	require.NoError(t, os.WriteFile(filepath.Join(dir, ".env"), []byte("LAKEHOUSE_ACCESS_LEVEL=admin\nDAGSTER_WEBSERVER_PORT=9999\n"), 0o600))
-	prod := loadEnv(t, dir, "prod")
-	assert.Equal(t, "reader", *prod.Services["dagster-webserver"].Environment["LAKEHOUSE_ACCESS_LEVEL"],
-		"--env-file .env.prod wins; a stray .env is ignored")
+	for _, env := range environments(t) {
+		level := envFileVars(t, filepath.Join(dir, ".env."+env))["LAKEHOUSE_ACCESS_LEVEL"]
+		stray := "LAKEHOUSE_ACCESS_LEVEL=" + otherAccessLevel(level) + "\nDAGSTER_WEBSERVER_PORT=9999\n"
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ".env"), []byte(stray), 0o600))
+		p := loadEnv(t, dir, env)
+		assert.Equal(t, level, *p.Services["dagster-webserver"].Environment["LAKEHOUSE_ACCESS_LEVEL"],
+			"--env-file .env.%s wins; a stray .env is ignored", env)
+	}
 }
 
 func TestEveryEnvironmentNamesItselfAndItsAccessLevel(t *testing.T) {

@@ -14,10 +14,7 @@ import (
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 )
 
-const (
-	baseFile    = "docker-compose.yaml"
-	overlayFile = "docker-compose.prod.yaml"
-)
+const baseFile = "docker-compose.yaml"
 
 func envFileVars(t *testing.T, path string) map[string]string {
 	t.Helper()
@@ -79,34 +76,41 @@ func TestTheEnvFileChoosesTheComposeFiles(t *testing.T) {
 	}
 	abs, err := filepath.Abs(dagsterDir)
 	require.NoError(t, err)
-	assert.Equal(t, []string{filepath.Join(abs, baseFile)}, loadEnv(t, dagsterDir, "dev").ComposeFiles)
-	assert.Equal(t, []string{filepath.Join(abs, baseFile), filepath.Join(abs, overlayFile)}, loadEnv(t, dagsterDir, "prod").ComposeFiles)
+	for _, env := range baseOnlyEnvs(t) {
+		assert.Equal(t, []string{filepath.Join(abs, baseFile)}, loadEnv(t, dagsterDir, env).ComposeFiles, env)
+	}
+	for _, env := range overlayEnvs(t) {
+		assert.Equal(t, []string{filepath.Join(abs, baseFile), filepath.Join(abs, overlayFile(t))}, loadEnv(t, dagsterDir, env).ComposeFiles, env)
+	}
 }
 
 // The README's explicit form (-f base -f overlay) and the env file's
 // COMPOSE_FILE give the same project; an explicit -f replaces COMPOSE_FILE.
 func TestExplicitFilesAndComposeFileGiveTheSameProject(t *testing.T) {
-	environments(t)
-	viaEnvFile, err := loadEnv(t, dagsterDir, "prod").MarshalYAML()
-	require.NoError(t, err)
-	explicit, err := load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", []string{baseFile, overlayFile}, deploySecrets)
-	require.NoError(t, err)
-	viaFlags, err := explicit.MarshalYAML()
-	require.NoError(t, err)
-	assert.Equal(t, string(viaFlags), string(viaEnvFile))
+	for _, env := range overlayEnvs(t) {
+		viaEnvFile, err := loadEnv(t, dagsterDir, env).MarshalYAML()
+		require.NoError(t, err)
+		explicit, err := load(t.Context(), dagsterDir, ".env."+env, projectName(env), []string{baseFile, overlayFile(t)}, deploySecrets)
+		require.NoError(t, err)
+		viaFlags, err := explicit.MarshalYAML()
+		require.NoError(t, err)
+		assert.Equal(t, string(viaFlags), string(viaEnvFile), env)
 
-	baseOnly, err := load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", []string{baseFile}, deploySecrets)
-	require.NoError(t, err)
-	assert.NotEmpty(t, baseOnly.Services["dagster-webserver"].Ports, "-f docker-compose.yaml alone: no overlay, whatever COMPOSE_FILE says")
+		baseOnly, err := load(t.Context(), dagsterDir, ".env."+env, projectName(env), []string{baseFile}, deploySecrets)
+		require.NoError(t, err)
+		assert.NotEmpty(t, baseOnly.Services["dagster-webserver"].Ports, "%s: -f docker-compose.yaml alone: no overlay, whatever COMPOSE_FILE says", env)
+	}
 }
 
 // A new environment is a new env file: the overlay applies to it because
 // its COMPOSE_FILE says so, with no name in code.
 func TestANewEnvironmentIsOnlyAnEnvFile(t *testing.T) {
-	environments(t)
-	added := readFile(t, filepath.Join(dagsterDir, ".env.staging"))
+	template := baseOnlyEnvs(t)[0]
+	added := readFile(t, filepath.Join(dagsterDir, ".env."+template))
 	added = setKey(t, added, "LAKEHOUSE_ENVIRONMENT", "zzfixture")
-	added = setKey(t, added, "COMPOSE_FILE", baseFile+":"+overlayFile)
+	added = setKey(t, added, "LAKEHOUSE_DEPLOYED", "true")
+	added = setKey(t, added, "COMPOSE_PROFILES", "")
+	added = setKey(t, added, "COMPOSE_FILE", baseFile+":"+overlayFile(t))
 	dir := stackCopy(t, map[string]string{".env.zzfixture": added})
 	p := loadEnv(t, dir, "zzfixture")
 	assertOverlayRules(t, p)
@@ -120,15 +124,17 @@ func TestANewEnvironmentIsOnlyAnEnvFile(t *testing.T) {
 // Variables exported in the shell override the env file, as for docker
 // compose and the Python project (see dagster/.env.example).
 func TestExportedVariablesOverrideTheEnvFile(t *testing.T) {
-	environments(t)
-	extra := map[string]string{"LAKEHOUSE_ACCESS_LEVEL": "admin", "COMPOSE_FILE": baseFile}
-	for k, v := range deploySecrets {
-		extra[k] = v
+	for _, env := range overlayEnvs(t) {
+		exported := otherAccessLevel(envFileVars(t, filepath.Join(dagsterDir, ".env."+env))["LAKEHOUSE_ACCESS_LEVEL"])
+		extra := map[string]string{"LAKEHOUSE_ACCESS_LEVEL": exported, "COMPOSE_FILE": baseFile}
+		for k, v := range deploySecrets {
+			extra[k] = v
+		}
+		p, err := Load(t.Context(), dagsterDir, ".env."+env, projectName(env), extra)
+		require.NoError(t, err)
+		assert.Equal(t, exported, *p.Services["dagster-code"].Environment["LAKEHOUSE_ACCESS_LEVEL"], env)
+		assert.Len(t, p.ComposeFiles, 1, "%s: an exported COMPOSE_FILE wins over the env file's", env)
 	}
-	p, err := Load(t.Context(), dagsterDir, ".env.prod", "lakehouse-prod", extra)
-	require.NoError(t, err)
-	assert.Equal(t, "admin", *p.Services["dagster-code"].Environment["LAKEHOUSE_ACCESS_LEVEL"])
-	assert.Len(t, p.ComposeFiles, 1, "an exported COMPOSE_FILE wins over the env file's")
 }
 
 type dotenvCase struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,28 +58,34 @@ func TestServicesStartAfterWhatTheyWaitFor(t *testing.T) {
 			started[s.Name] = true
 		}
 	}
-	assert.Equal(t, []string{"postgres", "seaweedfs", "s3-bootstrap", "nessie", "dagster-code", "dagster-daemon", "dagster-webserver"},
-		names(translateEnv(t, dagsterDir, "dev")), "the local stack; ties broken by name")
-	assert.Equal(t, []string{"postgres", "dagster-code", "dagster-daemon", "dagster-webserver"},
-		names(translateEnv(t, dagsterDir, "prod")), "no local-stack profile: no catalog or object store")
+	localStackEnvs(t)
+	for _, env := range environments(t) {
+		if runsLocalStack(envFileVars(t, filepath.Join(dagsterDir, ".env."+env))) {
+			assert.Equal(t, []string{"postgres", "seaweedfs", "s3-bootstrap", "nessie", "dagster-code", "dagster-daemon", "dagster-webserver"},
+				names(translateEnv(t, dagsterDir, env)), "%s: the local stack; ties broken by name", env)
+		} else {
+			assert.Equal(t, []string{"postgres", "dagster-code", "dagster-daemon", "dagster-webserver"},
+				names(translateEnv(t, dagsterDir, env)), "%s: no local-stack profile: no catalog or object store", env)
+		}
+	}
 }
 
 func TestTheBucketIsCreatedBeforeTheCatalogStarts(t *testing.T) {
-	environments(t)
-	spec := translateEnv(t, dagsterDir, "dev")
-	for _, s := range spec.Services {
-		assert.Equal(t, s.Name == "s3-bootstrap", s.OneShot, "%s: only the bucket bootstrap runs to completion", s.Name)
+	for _, env := range localStackEnvs(t) {
+		spec := translateEnv(t, dagsterDir, env)
+		for _, s := range spec.Services {
+			assert.Equal(t, s.Name == "s3-bootstrap", s.OneShot, "%s %s: only the bucket bootstrap runs to completion", env, s.Name)
+		}
+		assert.Contains(t, service(t, spec, "nessie").DependsOn, Dependency{Service: "s3-bootstrap", Condition: Completed, Required: true}, env)
+		assert.Contains(t, service(t, spec, "s3-bootstrap").DependsOn, Dependency{Service: "seaweedfs", Condition: Healthy, Required: true}, env)
+		code := service(t, spec, "dagster-code")
+		assert.Contains(t, code.DependsOn, Dependency{Service: "nessie", Condition: Healthy, Required: false},
+			"%s: the code server waits for the local catalog only where it runs", env)
 	}
-	assert.Contains(t, service(t, spec, "nessie").DependsOn, Dependency{Service: "s3-bootstrap", Condition: Completed, Required: true})
-	assert.Contains(t, service(t, spec, "s3-bootstrap").DependsOn, Dependency{Service: "seaweedfs", Condition: Healthy, Required: true})
-	code := service(t, spec, "dagster-code")
-	assert.Contains(t, code.DependsOn, Dependency{Service: "nessie", Condition: Healthy, Required: false},
-		"the code server waits for the local catalog only where it runs")
 }
 
 func TestHealthchecksKeepTheirCommandAndTiming(t *testing.T) {
-	environments(t)
-	spec := translateEnv(t, dagsterDir, "dev")
+	spec := translateEnv(t, dagsterDir, localStackEnvs(t)[0])
 	pg := service(t, spec, "postgres").Healthcheck
 	require.NotNil(t, pg)
 	assert.Equal(t, Healthcheck{
@@ -132,7 +139,9 @@ func TestEnvironmentsSideBySideShareNoVolume(t *testing.T) {
 			}
 		}
 	}
-	assert.Contains(t, translateEnv(t, dagsterDir, "dev").Volumes, "lakehouse-dev-postgres-data")
+	for _, env := range environments(t) {
+		assert.Contains(t, translateEnv(t, dagsterDir, env).Volumes, projectName(env)+"-postgres-data")
+	}
 }
 
 // The host tests run one environment's commands and healthchecks; that
@@ -153,26 +162,30 @@ func TestEveryEnvironmentRunsTheSameCommandsAndHealthchecks(t *testing.T) {
 	}
 }
 
-// docker-compose.prod.yaml's promises, on what the module will start.
-func TestProdOverlayRulesHoldOnTheSpec(t *testing.T) {
-	environments(t)
-	prod := translateEnv(t, dagsterDir, "prod")
-	for _, name := range dagsterServices {
-		for _, m := range service(t, prod, name).Mounts {
-			assert.NotEqual(t, Bind, m.Kind, "prod %s mounts %s from the source tree: it must run the image only", name, m.Source)
+// The overlay's promises, on what the module will start.
+func TestOverlayRulesHoldOnTheSpec(t *testing.T) {
+	for _, env := range overlayEnvs(t) {
+		spec := translateEnv(t, dagsterDir, env)
+		for _, name := range dagsterServices {
+			for _, m := range service(t, spec, name).Mounts {
+				assert.NotEqual(t, Bind, m.Kind, "%s %s mounts %s from the source tree: it must run the image only", env, name, m.Source)
+			}
 		}
+		for _, s := range spec.Services {
+			assert.Empty(t, s.Published, "%s %s publishes ports", env, s.Name)
+		}
+		assert.Equal(t, Limits{NanoCPUs: 4e9, MemoryBytes: 4 << 30}, service(t, spec, "dagster-webserver").Limits, env)
 	}
-	for _, s := range prod.Services {
-		assert.Empty(t, s.Published, "prod %s publishes ports", s.Name)
-	}
-	assert.Equal(t, Limits{NanoCPUs: 4e9, MemoryBytes: 4 << 30}, service(t, prod, "dagster-webserver").Limits)
 
-	dev := translateEnv(t, dagsterDir, "dev")
-	web := service(t, dev, "dagster-webserver")
-	assert.Contains(t, web.Published, PortForward{Host: 3000, Container: 3000}, "dev publishes the UI")
-	assert.Contains(t, web.Mounts, Mount{Kind: Bind, Source: "lakehouse", Target: "/opt/dagster/app/lakehouse", ReadOnly: true},
-		"dev runs the live source, relative to the project directory")
-	assert.Equal(t, Limits{}, web.Limits)
+	for _, env := range baseOnlyEnvs(t) {
+		port, err := strconv.Atoi(envFileVars(t, filepath.Join(dagsterDir, ".env."+env))["DAGSTER_WEBSERVER_PORT"])
+		require.NoError(t, err, env)
+		web := service(t, translateEnv(t, dagsterDir, env), "dagster-webserver")
+		assert.Contains(t, web.Published, PortForward{Host: port, Container: 3000}, "%s publishes the UI on its DAGSTER_WEBSERVER_PORT", env)
+		assert.Contains(t, web.Mounts, Mount{Kind: Bind, Source: "lakehouse", Target: "/opt/dagster/app/lakehouse", ReadOnly: true},
+			"%s runs the live source, relative to the project directory", env)
+		assert.Equal(t, Limits{}, web.Limits, env)
+	}
 }
 
 func TestTheProjectImageMarksTheDagsterServices(t *testing.T) {
@@ -182,7 +195,7 @@ func TestTheProjectImageMarksTheDagsterServices(t *testing.T) {
 			assert.Equal(t, slices.Contains(dagsterServices, s.Name), s.ProjectImage, "%s %s (%s)", env, s.Name, s.Image)
 		}
 	}
-	_, err := Translate(loadEnv(t, dagsterDir, "dev"), TranslateOptions{ProjectImage: "registry.example/other:1"})
+	_, err := Translate(loadEnv(t, dagsterDir, environments(t)[0]), TranslateOptions{ProjectImage: "registry.example/other:1"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `no service runs the project image "registry.example/other:1"`)
 }
