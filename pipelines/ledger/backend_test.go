@@ -62,7 +62,7 @@ func TestGCSConfigFromBackendIgnoresTerraformsOtherSettings(t *testing.T) {
 	// Terraform's, never a source of the ledger's credentials or server.
 	cfg, err := GCSConfigFromBackend("local.tfbackend", []byte(`
 bucket                  = "b"
-prefix                  = "iceberg-lakehouse/prod"
+prefix                  = "iceberg-lakehouse/zzomega"
 credentials             = "/secret/sa.json"
 storage_custom_endpoint = "https://storage-private.example/storage/v1/"
 `))

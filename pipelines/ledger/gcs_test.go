@@ -53,7 +53,7 @@ func TestHostGCSAppendThenReadInOrderAcrossListPages(t *testing.T) {
 	s := localGCS(t, srv.URL)
 	s.pageSize = 2 // five entries span three pages
 	// The state sits beside the log, not in it.
-	srv.Put(t, bucket, "iceberg-lakehouse/prod/default.tfstate", []byte(`{}`))
+	srv.Put(t, bucket, "iceberg-lakehouse/zzomega/default.tfstate", []byte(`{}`))
 	ctx := context.Background()
 	for i := 1; i <= 5; i++ {
 		e, err := Append(ctx, s, prefix, fmt.Appendf(nil, `{"n":%d}`, i))
@@ -189,7 +189,7 @@ func TestHostGCSMissingBucketIsNamedWithWhereItCameFrom(t *testing.T) {
 // access.
 func denyingGCS(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		const msg = `ci@lakehouse-prod.iam.gserviceaccount.com does not have storage.objects.list access to the Google Cloud Storage bucket. Permission 'storage.objects.list' denied on resource (or it may not exist).`
+		const msg = `ci@lakehouse-zzomega.iam.gserviceaccount.com does not have storage.objects.list access to the Google Cloud Storage bucket. Permission 'storage.objects.list' denied on resource (or it may not exist).`
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusForbidden)
 		fmt.Fprintf(w, `{"error":{"code":403,"message":%q,"errors":[{"message":%q,"domain":"global","reason":"forbidden"}]}}`, msg, msg)
@@ -203,7 +203,7 @@ func TestHostGCSErrorsCarryTheServicesMessage(t *testing.T) {
 	s := localGCS(t, denyingGCS(t).URL)
 	_, err := Append(context.Background(), s, prefix, []byte(`{}`))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "objects.list gs://"+bucket+"/"+prefix+"/: forbidden: ci@lakehouse-prod.iam.gserviceaccount.com does not have storage.objects.list access")
+	assert.Contains(t, err.Error(), "objects.list gs://"+bucket+"/"+prefix+"/: forbidden: ci@lakehouse-zzomega.iam.gserviceaccount.com does not have storage.objects.list access")
 	assert.Contains(t, err.Error(), "(HTTP 403)")
 
 	err = s.Put(context.Background(), Key(prefix, 1), []byte(`{}`))

@@ -126,7 +126,7 @@ func TestHostReadReturnsEntriesInOrderAcrossListPages(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		srv.Put(t, bucket, Key(prefix, i), fmt.Appendf(nil, `{"n":%d}`, i))
 	}
-	srv.Put(t, bucket, "iceberg-lakehouse/prod/terraform.tfstate", []byte(`{}`)) // beside the log, not in it
+	srv.Put(t, bucket, "iceberg-lakehouse/zzomega/terraform.tfstate", []byte(`{}`)) // beside the log, not in it
 	e, err := Append(ctx, s, prefix, []byte(`{"n":"last"}`))
 	require.NoError(t, err)
 	assert.Equal(t, n+1, e.Seq)
@@ -160,7 +160,7 @@ func denying(t *testing.T) *httptest.Server {
 		if r.Method == http.MethodHead {
 			return
 		}
-		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/prod-plan/ci is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::%s%s" because no identity-based policy allows the s3:PutObject action</Message><RequestId>REQ123</RequestId></Error>`, bucket, strings.TrimPrefix(r.URL.Path, "/"+bucket))
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/zzomega-plan/ci is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::%s%s" because no identity-based policy allows the s3:PutObject action</Message><RequestId>REQ123</RequestId></Error>`, bucket, strings.TrimPrefix(r.URL.Path, "/"+bucket))
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -173,7 +173,7 @@ func TestHostS3ErrorsCarryTheServicesMessageAndNoSecret(t *testing.T) {
 	_, err := Append(context.Background(), s, prefix, []byte(`{}`))
 	require.Error(t, err)
 	msg := err.Error()
-	assert.Contains(t, msg, "ListObjectsV2 s3://"+bucket+"/"+prefix+"/: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/prod-plan/ci is not authorized")
+	assert.Contains(t, msg, "ListObjectsV2 s3://"+bucket+"/"+prefix+"/: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/zzomega-plan/ci is not authorized")
 	assert.Contains(t, msg, "HTTP 403")
 	assert.Contains(t, msg, "request id REQ123")
 	assert.NotContains(t, msg, testSecret)

@@ -15,7 +15,7 @@ import (
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 )
 
-const prefix = "iceberg-lakehouse/prod/releases"
+const prefix = "iceberg-lakehouse/zzomega/releases"
 
 func TestAppendNumbersEntriesInOrderAndReadReturnsThem(t *testing.T) {
 	ctx := context.Background()
@@ -45,18 +45,18 @@ func TestReadOfALogNeverWrittenIsEmpty(t *testing.T) {
 func TestLogsOfEnvironmentsAreSeparateEvenWhenOnePrefixStartsTheOther(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory()
-	_, err := Append(ctx, m, "iceberg-lakehouse/dev/releases", []byte(`"dev"`))
+	_, err := Append(ctx, m, "iceberg-lakehouse/zzalpha/releases", []byte(`"zzalpha"`))
 	require.NoError(t, err)
-	// Not under dev/releases/: a sibling log, never mixed in.
-	_, err = Append(ctx, m, "iceberg-lakehouse/dev/releases-old", []byte(`"old"`))
+	// Not under zzalpha/releases/: a sibling log, never mixed in.
+	_, err = Append(ctx, m, "iceberg-lakehouse/zzalpha/releases-old", []byte(`"old"`))
 	require.NoError(t, err)
-	e, err := Append(ctx, m, "iceberg-lakehouse/dev/releases/", []byte(`"dev2"`))
+	e, err := Append(ctx, m, "iceberg-lakehouse/zzalpha/releases/", []byte(`"zzalpha2"`))
 	require.NoError(t, err)
 	assert.Equal(t, 2, e.Seq)
-	entries, err := Read(ctx, m, "iceberg-lakehouse/dev/releases")
+	entries, err := Read(ctx, m, "iceberg-lakehouse/zzalpha/releases")
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
-	assert.Equal(t, `"dev2"`, string(entries[1].Body))
+	assert.Equal(t, `"zzalpha2"`, string(entries[1].Body))
 }
 
 // racer is a Store where another writer records an entry between Append's
@@ -192,7 +192,7 @@ func TestAppendRefusesBadInputWithoutWriting(t *testing.T) {
 		{"empty body", prefix, nil, "not a JSON document"},
 		{"empty prefix", "", []byte(`{}`), `ledger prefix ""`},
 		{"root prefix", "/", []byte(`{}`), `ledger prefix "/"`},
-		{"absolute prefix", "/iceberg-lakehouse/dev/releases", []byte(`{}`), "without leading slash"},
+		{"absolute prefix", "/iceberg-lakehouse/zzalpha/releases", []byte(`{}`), "without leading slash"},
 		{"empty segment", "iceberg-lakehouse//releases", []byte(`{}`), "empty segments"},
 		{"too large", prefix, []byte(`"` + strings.Repeat("x", MaxEntrySize) + `"`), "more than the"},
 	} {
@@ -226,11 +226,12 @@ func (f failing) List(context.Context, string) ([]string, error) { return nil, f
 func TestPrefixIsBesideTheEnvironmentsState(t *testing.T) {
 	cat, err := environment.Discover(os.DirFS("../.."))
 	require.NoError(t, err)
-	dev, err := cat.Lookup("dev")
-	require.NoError(t, err)
-	p, err := Prefix(dev)
-	require.NoError(t, err)
-	assert.Equal(t, "iceberg-lakehouse/dev/releases", p)
+	require.NotEmpty(t, cat.Envs())
+	for _, env := range cat.Envs() {
+		p, err := Prefix(env)
+		require.NoError(t, err)
+		assert.Equal(t, "iceberg-lakehouse/"+env.Name()+"/releases", p)
+	}
 	_, err = Prefix(environment.Env{})
 	assert.Error(t, err)
 }
