@@ -58,14 +58,14 @@ func TestBackendKeyIsPerEnvironment(t *testing.T) {
 		cloud             Cloud
 		args              []string
 	}{
-		{"dev", "iceberg-lakehouse/dev/terraform.tfstate", "iceberg-lakehouse/dev/terraform.tfstate.tflock", AWS,
-			[]string{"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/dev/terraform.tfstate"}},
-		{"prod", "iceberg-lakehouse/prod/terraform.tfstate", "iceberg-lakehouse/prod/terraform.tfstate.tflock", AWS,
-			[]string{"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/prod/terraform.tfstate"}},
-		{"dev", "iceberg-lakehouse/dev/default.tfstate", "iceberg-lakehouse/dev/default.tflock", GCP,
-			[]string{"-backend-config=backend.tfbackend", "-backend-config=prefix=iceberg-lakehouse/dev"}},
-		{"staging", "iceberg-lakehouse/staging/default.tfstate", "iceberg-lakehouse/staging/default.tflock", GCP,
-			[]string{"-backend-config=backend.tfbackend", "-backend-config=prefix=iceberg-lakehouse/staging"}},
+		{"zzalpha", "iceberg-lakehouse/zzalpha/terraform.tfstate", "iceberg-lakehouse/zzalpha/terraform.tfstate.tflock", AWS,
+			[]string{"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/zzalpha/terraform.tfstate"}},
+		{"zzomega", "iceberg-lakehouse/zzomega/terraform.tfstate", "iceberg-lakehouse/zzomega/terraform.tfstate.tflock", AWS,
+			[]string{"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/zzomega/terraform.tfstate"}},
+		{"zzalpha", "iceberg-lakehouse/zzalpha/default.tfstate", "iceberg-lakehouse/zzalpha/default.tflock", GCP,
+			[]string{"-backend-config=backend.tfbackend", "-backend-config=prefix=iceberg-lakehouse/zzalpha"}},
+		{"zzgamma", "iceberg-lakehouse/zzgamma/default.tfstate", "iceberg-lakehouse/zzgamma/default.tflock", GCP,
+			[]string{"-backend-config=backend.tfbackend", "-backend-config=prefix=iceberg-lakehouse/zzgamma"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"/"+string(tt.cloud), func(t *testing.T) {
@@ -80,32 +80,32 @@ func TestBackendKeyIsPerEnvironment(t *testing.T) {
 func TestNewTargetRefusesZeroEnvironmentAndUnknownCloud(t *testing.T) {
 	_, err := NewTarget(environment.Env{}, AWS)
 	require.Error(t, err)
-	env, err := catalog(t, "dev").Lookup("dev")
+	env, err := catalog(t, "zzalpha").Lookup("zzalpha")
 	require.NoError(t, err)
 	_, err = NewTarget(env, Cloud("azure"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "allowed values are aws, gcp")
 }
 
-func TestArgvForDevOnAWS(t *testing.T) {
-	tg := target(t, "dev", AWS)
+func TestArgvOfAnEnvironmentOnAWS(t *testing.T) {
+	tg := target(t, "zzalpha", AWS)
 	assert.Equal(t, "aws", tg.Workdir())
-	assert.Equal(t, "dev/aws", tg.String())
+	assert.Equal(t, "zzalpha/aws", tg.String())
 	plan := tg.PlanFile()
-	assert.Equal(t, "dev.tfplan", plan)
+	assert.Equal(t, "zzalpha.tfplan", plan)
 
 	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure", "-lockfile=readonly",
-		"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/dev/terraform.tfstate"}, tg.Init())
+		"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/zzalpha/terraform.tfstate"}, tg.Init())
 	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-reconfigure", "-lockfile=readonly",
-		"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/dev/terraform.tfstate",
+		"-backend-config=backend.tfbackend", "-backend-config=key=iceberg-lakehouse/zzalpha/terraform.tfstate",
 		"-backend-config=use_path_style=true"}, tg.Init("use_path_style=true"))
 	assert.Equal(t, []string{"terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m",
-		"-var-file=../environments/dev.tfvars", "-out=dev.tfplan", "-detailed-exitcode"}, tg.Plan(plan))
-	assert.Equal(t, []string{"terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", "dev.tfplan"}, tg.Apply(plan))
+		"-var-file=../environments/zzalpha.tfvars", "-out=zzalpha.tfplan", "-detailed-exitcode"}, tg.Plan(plan))
+	assert.Equal(t, []string{"terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", "zzalpha.tfplan"}, tg.Apply(plan))
 	assert.Equal(t, tg.Apply(plan), ApplySaved(plan))
-	assert.Equal(t, []string{"terraform", "show", "-json", "-no-color", "dev.tfplan"}, tg.ShowJSON(plan))
+	assert.Equal(t, []string{"terraform", "show", "-json", "-no-color", "zzalpha.tfplan"}, tg.ShowJSON(plan))
 	assert.Equal(t, []string{"terraform", "plan", "-input=false", "-no-color", "-lock=false",
-		"-var-file=../environments/dev.tfvars", "-detailed-exitcode"}, tg.Drift())
+		"-var-file=../environments/zzalpha.tfvars", "-detailed-exitcode"}, tg.Drift())
 	assert.Equal(t, []string{"terraform", "output", "-json", "-no-color"}, tg.OutputJSON())
 	assert.Equal(t, []string{"terraform", "force-unlock", "-force", "1b2c"}, tg.ForceUnlock("1b2c"))
 	assert.Equal(t, []string{"terraform", "init", "-input=false", "-no-color", "-backend=false"}, InitWithoutBackend())
@@ -115,14 +115,14 @@ func TestArgvForDevOnAWS(t *testing.T) {
 func TestApplyOfSavedPlanNeverSetsVariablesOrAutoApprove(t *testing.T) {
 	// Terraform rejects -var-file with a saved plan, and -auto-approve would
 	// hide the fact that what runs is the reviewed plan.
-	for _, arg := range target(t, "prod", AWS).Apply("prod.tfplan") {
+	for _, arg := range target(t, "zzomega", AWS).Apply("zzomega.tfplan") {
 		assert.NotContains(t, arg, "-var")
 		assert.NotEqual(t, "-auto-approve", arg)
 	}
 }
 
 func TestLockTimeoutIsConfigurable(t *testing.T) {
-	tg := target(t, "dev", GCP)
+	tg := target(t, "zzalpha", GCP)
 	assert.Contains(t, tg.WithLockTimeout(0).Plan("p"), "-lock-timeout=0s")
 	assert.Contains(t, tg.WithLockTimeout(90*time.Second).Apply("p"), "-lock-timeout=90s")
 	assert.Contains(t, tg.WithLockTimeout(2*time.Minute).Apply("p"), "-lock-timeout=2m")
@@ -132,7 +132,7 @@ func TestLockTimeoutIsConfigurable(t *testing.T) {
 // Every environment gets the same commands; only the state key/prefix, the
 // tfvars file and the plan file name differ.
 func TestEveryEnvironmentGetsTheSameShape(t *testing.T) {
-	envs := []string{"dev", "staging", "prod", "qa2"}
+	envs := []string{"zzalpha", "zzgamma", "zzomega", "zzdelta2"}
 	for _, cloud := range Clouds() {
 		normalise := func(env string, argv []string) []string {
 			out := slices.Clone(argv)

@@ -19,7 +19,7 @@ func TestPlanRefusesDestroyOfProtectedResourceInRealPlan(t *testing.T) {
 	s, err := Summarize(readPlan(t, "destroy-protected.json"))
 	require.NoError(t, err)
 
-	err = fixturePolicy.Check("dev/aws", s, nil)
+	err = fixturePolicy.Check("zzalpha/aws", s, nil)
 	var refused *RefusedError
 	require.ErrorAs(t, err, &refused)
 	// The delete and the replace are refused; the in-place update is not.
@@ -28,25 +28,25 @@ func TestPlanRefusesDestroyOfProtectedResourceInRealPlan(t *testing.T) {
 		{Change: Change{Address: "terraform_data.slow", Type: "terraform_data", Name: "slow", Action: Replace}, Reason: "stands in for the data bucket"},
 	}, refused.Refused)
 	msg := err.Error()
-	assert.Contains(t, msg, "plan dev/aws refused")
+	assert.Contains(t, msg, "plan zzalpha/aws refused")
 	assert.Contains(t, msg, "delete module.storage.terraform_data.data_bucket[0]")
 	assert.Contains(t, msg, "replace terraform_data.slow")
 	assert.Contains(t, msg, "--allow-destroy=module.storage.terraform_data.data_bucket[0] --allow-destroy=terraform_data.slow")
 
 	// Allowing one address leaves the other refused; allowing both passes.
-	err = fixturePolicy.Check("dev/aws", s, []string{"terraform_data.slow"})
+	err = fixturePolicy.Check("zzalpha/aws", s, []string{"terraform_data.slow"})
 	require.ErrorAs(t, err, &refused)
 	assert.Len(t, refused.Refused, 1)
-	assert.NoError(t, fixturePolicy.Check("dev/aws", s, []string{"terraform_data.slow", "module.storage.terraform_data.data_bucket[0]"}))
+	assert.NoError(t, fixturePolicy.Check("zzalpha/aws", s, []string{"terraform_data.slow", "module.storage.terraform_data.data_bucket[0]"}))
 
 	// The default policy does not protect terraform_data.
-	assert.NoError(t, DefaultPolicy().Check("dev/aws", s, nil))
+	assert.NoError(t, DefaultPolicy().Check("zzalpha/aws", s, nil))
 }
 
 func TestPlanWithOnlyCreatesIsNeverRefused(t *testing.T) {
 	s, err := Summarize(readPlan(t, "create.json"))
 	require.NoError(t, err)
-	assert.NoError(t, fixturePolicy.Check("dev/aws", s, nil))
+	assert.NoError(t, fixturePolicy.Check("zzalpha/aws", s, nil))
 }
 
 func TestDefaultPolicyProtectsDataKeysAndCatalog(t *testing.T) {
@@ -72,7 +72,7 @@ func TestDefaultPolicyProtectsDataKeysAndCatalog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := Summarize(planJSON(t, tt.change))
 			require.NoError(t, err)
-			err = DefaultPolicy().Check("prod/aws", s, nil)
+			err = DefaultPolicy().Check("zzomega/aws", s, nil)
 			if !tt.refused {
 				assert.NoError(t, err)
 				return
@@ -81,26 +81,26 @@ func TestDefaultPolicyProtectsDataKeysAndCatalog(t *testing.T) {
 			require.True(t, errors.As(err, &refused), "want refusal, got %v", err)
 			assert.Equal(t, tt.change.Address, refused.Refused[0].Address)
 			assert.Contains(t, err.Error(), tt.change.Address)
-			assert.NoError(t, DefaultPolicy().Check("prod/aws", s, []string{tt.change.Address}), "allow list must let it through")
+			assert.NoError(t, DefaultPolicy().Check("zzomega/aws", s, []string{tt.change.Address}), "allow list must let it through")
 		})
 	}
 }
 
 func TestAllowListMatchesExactAddressesOnly(t *testing.T) {
 	s, err := Summarize(planJSON(t,
-		rc(`aws_s3_bucket.data["prod"]`, "aws_s3_bucket", tfjson.ActionDelete),
+		rc(`aws_s3_bucket.data["zzomega"]`, "aws_s3_bucket", tfjson.ActionDelete),
 	))
 	require.NoError(t, err)
-	for _, allow := range [][]string{{"aws_s3_bucket.data"}, {"aws_s3_bucket.*"}, {`aws_s3_bucket.data["dev"]`}} {
-		assert.Error(t, DefaultPolicy().Check("prod/aws", s, allow), "%v must not allow it", allow)
+	for _, allow := range [][]string{{"aws_s3_bucket.data"}, {"aws_s3_bucket.*"}, {`aws_s3_bucket.data["zzalpha"]`}} {
+		assert.Error(t, DefaultPolicy().Check("zzomega/aws", s, allow), "%v must not allow it", allow)
 	}
-	assert.NoError(t, DefaultPolicy().Check("prod/aws", s, []string{` aws_s3_bucket.data["prod"] `}))
+	assert.NoError(t, DefaultPolicy().Check("zzomega/aws", s, []string{` aws_s3_bucket.data["zzomega"] `}))
 }
 
 // refusedAddresses returns the addresses Check refused, nil when it passed.
 func refusedAddresses(t *testing.T, p Policy, s Summary) map[string]Refusal {
 	t.Helper()
-	err := p.Check("dev/aws", s, nil)
+	err := p.Check("zzalpha/aws", s, nil)
 	if err == nil {
 		return nil
 	}
@@ -145,7 +145,7 @@ func TestPlanRefusesDeletingWhatKeepsBucketDataSafe(t *testing.T) {
 		assert.Equal(t, Delete, r.Action)
 	}
 	assert.Contains(t, refused["aws_s3_bucket_versioning.lakehouse"].Reason, "deleting it suspends versioning")
-	assert.NoError(t, DefaultPolicy().Check("dev/aws", s, keysOf(refused)), "allowing every refused address lets the plan through")
+	assert.NoError(t, DefaultPolicy().Check("zzalpha/aws", s, keysOf(refused)), "allowing every refused address lets the plan through")
 }
 
 // aws-secrets.json: real plan writing a new catalog database password, so
@@ -189,11 +189,11 @@ func TestPlanRefusesLifecycleRulesThatExpireDataSooner(t *testing.T) {
 	assert.Equal(t, Update, refused["aws_s3_bucket_lifecycle_configuration.lakehouse"].Action)
 	assert.Equal(t, Create, refused["aws_s3_bucket_lifecycle_configuration.scratch"].Action)
 
-	err := DefaultPolicy().Check("dev/aws", s, nil)
+	err := DefaultPolicy().Check("zzalpha/aws", s, nil)
 	assert.Contains(t, err.Error(), "refused: 3 change(s) would make lifecycle rules expire data:")
 	assert.Contains(t, err.Error(), "  - update aws_s3_bucket_lifecycle_configuration.lakehouse, expiring data (aws_s3_bucket_lifecycle_configuration rules delete objects for good")
 	assert.Contains(t, err.Error(), "--allow-destroy=aws_s3_bucket_lifecycle_configuration.lakehouse")
-	assert.NoError(t, DefaultPolicy().Check("dev/aws", s, keysOf(refused)))
+	assert.NoError(t, DefaultPolicy().Check("zzalpha/aws", s, keysOf(refused)))
 }
 
 func TestHarmlessChangesToProtectedResourcesPass(t *testing.T) {

@@ -24,7 +24,7 @@ func TestMissingLockErrorNamesTheFileAndHowToCreateIt(t *testing.T) {
 // Every init against a state backend installs exactly the committed
 // providers; validation (no backend) does not require a lock file.
 func TestEveryInitAgainstABackendIsReadonlyOnTheLockFile(t *testing.T) {
-	for _, env := range []string{"dev", "staging", "prod"} {
+	for _, env := range []string{"zzalpha", "zzgamma", "zzomega"} {
 		for _, cloud := range Clouds() {
 			tg := target(t, env, cloud)
 			assert.Contains(t, tg.Init(), "-lockfile=readonly", tg.String())

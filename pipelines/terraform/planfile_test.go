@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,6 +16,18 @@ import (
 
 // These tests read saved plan files that real terraform wrote (see
 // TestHostPlanFileBindingTestdataIsCurrent).
+
+// The environments the committed plan files were made for: terraform
+// recorded them in the binary files, so only regenerating the files (with
+// the host test's environments) can change these. Every other environment
+// in this file is invented.
+const (
+	planFileEnv          = "dev"     // devPlanFile
+	workspacePlanFileEnv = "staging" // workspacePlanFile
+)
+
+// inPlanFileEnvs spells <plan> and <ws> as the plan files' environments.
+var inPlanFileEnvs = strings.NewReplacer("<plan>", planFileEnv, "<ws>", workspacePlanFileEnv).Replace
 
 func readPlanFile(t *testing.T, name string) []byte {
 	t.Helper()
@@ -28,32 +41,32 @@ func TestReadPlanBindingReadsWhatTerraformRecorded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, PlanBinding{
 		BackendType: "s3",
-		StateKey:    "iceberg-lakehouse/dev/terraform.tfstate",
+		StateKey:    "iceberg-lakehouse/" + planFileEnv + "/terraform.tfstate",
 		Workspace:   "default",
-		Environment: "dev",
+		Environment: planFileEnv,
 	}, b)
 
 	b, err = ReadPlanBinding(readPlanFile(t, workspacePlanFile))
 	require.NoError(t, err)
-	assert.Equal(t, PlanBinding{BackendType: "s3", StateKey: "iceberg-lakehouse/staging/terraform.tfstate", Workspace: "feature", Environment: "staging"}, b)
+	assert.Equal(t, PlanBinding{BackendType: "s3", StateKey: "iceberg-lakehouse/" + workspacePlanFileEnv + "/terraform.tfstate", Workspace: "feature", Environment: workspacePlanFileEnv}, b)
 }
 
 func TestSavedPlanAppliesOnlyToItsOwnEnvironmentAndCloud(t *testing.T) {
 	b, err := ReadPlanBinding(readPlanFile(t, devPlanFile))
 	require.NoError(t, err)
-	require.NoError(t, target(t, "dev", AWS).CheckPlan(b))
+	require.NoError(t, target(t, planFileEnv, AWS).CheckPlan(b))
 
 	tests := []struct {
 		name string
 		tg   Target
 		want string
 	}{
-		{"another environment", target(t, "prod", AWS),
-			"plan file was made for environment dev (state iceberg-lakehouse/dev/terraform.tfstate, s3) but this call applies prod/aws (state iceberg-lakehouse/prod/terraform.tfstate): plan prod again, or apply the file with --env dev"},
-		{"another cloud", target(t, "dev", GCP),
-			"plan file was made for environment dev (state iceberg-lakehouse/dev/terraform.tfstate, s3) but this call applies dev/gcp (state iceberg-lakehouse/dev, gcs): plan dev again, or apply the file with --cloud-provider aws"},
-		{"another environment and cloud", target(t, "staging", GCP),
-			"plan file was made for environment dev (state iceberg-lakehouse/dev/terraform.tfstate, s3) but this call applies staging/gcp (state iceberg-lakehouse/staging, gcs): plan staging again, or apply the file with --env dev --cloud-provider aws"},
+		{"another environment", target(t, "zzomega", AWS),
+			"plan file was made for environment <plan> (state iceberg-lakehouse/<plan>/terraform.tfstate, s3) but this call applies zzomega/aws (state iceberg-lakehouse/zzomega/terraform.tfstate): plan zzomega again, or apply the file with --env <plan>"},
+		{"another cloud", target(t, planFileEnv, GCP),
+			"plan file was made for environment <plan> (state iceberg-lakehouse/<plan>/terraform.tfstate, s3) but this call applies <plan>/gcp (state iceberg-lakehouse/<plan>, gcs): plan <plan> again, or apply the file with --cloud-provider aws"},
+		{"another environment and cloud", target(t, "zzgamma", GCP),
+			"plan file was made for environment <plan> (state iceberg-lakehouse/<plan>/terraform.tfstate, s3) but this call applies zzgamma/gcp (state iceberg-lakehouse/zzgamma, gcs): plan zzgamma again, or apply the file with --env <plan> --cloud-provider aws"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +75,7 @@ func TestSavedPlanAppliesOnlyToItsOwnEnvironmentAndCloud(t *testing.T) {
 			require.ErrorAs(t, err, &mismatch)
 			assert.Equal(t, b, mismatch.Plan)
 			assert.Equal(t, tt.tg.String(), mismatch.Target)
-			assert.Equal(t, tt.want, err.Error())
+			assert.Equal(t, inPlanFileEnvs(tt.want), err.Error())
 		})
 	}
 }
@@ -70,24 +83,24 @@ func TestSavedPlanAppliesOnlyToItsOwnEnvironmentAndCloud(t *testing.T) {
 func TestCheckPlanRefusesForeignWorkspaceKeyOrEnvironment(t *testing.T) {
 	ws, err := ReadPlanBinding(readPlanFile(t, workspacePlanFile))
 	require.NoError(t, err)
-	err = target(t, "staging", AWS).CheckPlan(ws)
+	err = target(t, workspacePlanFileEnv, AWS).CheckPlan(ws)
 	require.Error(t, err)
-	assert.Equal(t, "plan file was made for environment staging (state iceberg-lakehouse/staging/terraform.tfstate, s3, workspace feature) "+
-		"but this call applies staging/aws (state iceberg-lakehouse/staging/terraform.tfstate, workspace default): plan staging again", err.Error())
+	assert.Equal(t, inPlanFileEnvs("plan file was made for environment <ws> (state iceberg-lakehouse/<ws>/terraform.tfstate, s3, workspace feature) "+
+		"but this call applies <ws>/aws (state iceberg-lakehouse/<ws>/terraform.tfstate, workspace default): plan <ws> again"), err.Error())
 
-	gcpDev := PlanBinding{BackendType: "gcs", StateKey: "iceberg-lakehouse/dev", Workspace: "default", Environment: "dev"}
-	assert.NoError(t, target(t, "dev", GCP).CheckPlan(gcpDev))
+	gcpBinding := PlanBinding{BackendType: "gcs", StateKey: "iceberg-lakehouse/zzalpha", Workspace: "default", Environment: "zzalpha"}
+	assert.NoError(t, target(t, "zzalpha", GCP).CheckPlan(gcpBinding))
 	for name, b := range map[string]PlanBinding{
 		// The right key, but the variables of another environment (-var).
-		"environment variable of another environment": {BackendType: "gcs", StateKey: "iceberg-lakehouse/dev", Workspace: "default", Environment: "prod"},
-		"no environment variable":                     {BackendType: "gcs", StateKey: "iceberg-lakehouse/dev", Workspace: "default"},
-		"a key outside the pipeline's layout":         {BackendType: "gcs", StateKey: "other/dev", Workspace: "default", Environment: "dev"},
+		"environment variable of another environment": {BackendType: "gcs", StateKey: "iceberg-lakehouse/zzalpha", Workspace: "default", Environment: "zzomega"},
+		"no environment variable":                     {BackendType: "gcs", StateKey: "iceberg-lakehouse/zzalpha", Workspace: "default"},
+		"a key outside the pipeline's layout":         {BackendType: "gcs", StateKey: "other/zzalpha", Workspace: "default", Environment: "zzalpha"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := target(t, "dev", GCP).CheckPlan(b)
+			err := target(t, "zzalpha", GCP).CheckPlan(b)
 			var mismatch *PlanMismatchError
 			require.ErrorAs(t, err, &mismatch, name)
-			assert.Contains(t, err.Error(), "but this call applies dev/gcp (state iceberg-lakehouse/dev)")
+			assert.Contains(t, err.Error(), "but this call applies zzalpha/gcp (state iceberg-lakehouse/zzalpha)")
 		})
 	}
 }

@@ -26,14 +26,14 @@ func outputsJSON(t *testing.T, values map[string]any, sensitive ...string) []byt
 
 func awsDagsterEnv() map[string]any {
 	return map[string]any{
-		"LAKEHOUSE_ENVIRONMENT":     "staging",
-		"ICEBERG_CATALOG_URI":       "https://internal-lakehouse-staging-nessie-1.us-east-1.elb.amazonaws.com/iceberg/main",
-		"ICEBERG_WAREHOUSE":         "s3://lakehouse-staging-lakehouse/warehouse",
+		"LAKEHOUSE_ENVIRONMENT":     "zzgamma",
+		"ICEBERG_CATALOG_URI":       "https://internal-lakehouse-zzgamma-nessie-1.us-east-1.elb.amazonaws.com/iceberg/main",
+		"ICEBERG_WAREHOUSE":         "s3://lakehouse-zzgamma-lakehouse/warehouse",
 		"ICEBERG_CATALOG_WAREHOUSE": "warehouse",
-		"LAKEHOUSE_S3_BUCKET":       "lakehouse-staging-lakehouse",
+		"LAKEHOUSE_S3_BUCKET":       "lakehouse-zzgamma-lakehouse",
 		"AWS_REGION":                "us-east-1",
 		"S3_PATH_STYLE":             "false",
-		"ALERT_SNS_TOPIC_ARN":       "arn:aws:sns:us-east-1:123456789012:lakehouse-staging-alerts",
+		"ALERT_SNS_TOPIC_ARN":       "arn:aws:sns:us-east-1:123456789012:lakehouse-zzgamma-alerts",
 	}
 }
 
@@ -45,9 +45,9 @@ func TestRuntimeEnvReturnsTheDagsterEnvOutput(t *testing.T) {
 	}, "db_password")
 	env, err := RuntimeEnv(raw)
 	require.NoError(t, err)
-	assert.Equal(t, "https://internal-lakehouse-staging-nessie-1.us-east-1.elb.amazonaws.com/iceberg/main", env["ICEBERG_CATALOG_URI"])
-	assert.Equal(t, "s3://lakehouse-staging-lakehouse/warehouse", env["ICEBERG_WAREHOUSE"])
-	assert.Equal(t, "lakehouse-staging-lakehouse", env["LAKEHOUSE_S3_BUCKET"])
+	assert.Equal(t, "https://internal-lakehouse-zzgamma-nessie-1.us-east-1.elb.amazonaws.com/iceberg/main", env["ICEBERG_CATALOG_URI"])
+	assert.Equal(t, "s3://lakehouse-zzgamma-lakehouse/warehouse", env["ICEBERG_WAREHOUSE"])
+	assert.Equal(t, "lakehouse-zzgamma-lakehouse", env["LAKEHOUSE_S3_BUCKET"])
 	assert.Equal(t, "us-east-1", env["AWS_REGION"])
 	assert.Len(t, env, len(awsDagsterEnv()), "only dagster_env's values; other outputs stay out")
 	for _, v := range env {
@@ -57,13 +57,13 @@ func TestRuntimeEnvReturnsTheDagsterEnvOutput(t *testing.T) {
 
 func TestRuntimeEnvOfGCPOutputs(t *testing.T) {
 	env, err := RuntimeEnv(outputsJSON(t, map[string]any{"dagster_env": map[string]any{
-		"LAKEHOUSE_ENVIRONMENT":     "prod",
-		"ICEBERG_CATALOG_URI":       "https://lakehouse-prod-nessie-abc123-uc.a.run.app/iceberg/main",
-		"ICEBERG_WAREHOUSE":         "gs://lakehouse-prod-lakehouse/warehouse",
+		"LAKEHOUSE_ENVIRONMENT":     "zzomega",
+		"ICEBERG_CATALOG_URI":       "https://lakehouse-zzomega-nessie-abc123-uc.a.run.app/iceberg/main",
+		"ICEBERG_WAREHOUSE":         "gs://lakehouse-zzomega-lakehouse/warehouse",
 		"ICEBERG_CATALOG_WAREHOUSE": "warehouse",
 	}}))
 	require.NoError(t, err)
-	assert.Equal(t, "gs://lakehouse-prod-lakehouse/warehouse", env["ICEBERG_WAREHOUSE"])
+	assert.Equal(t, "gs://lakehouse-zzomega-lakehouse/warehouse", env["ICEBERG_WAREHOUSE"])
 	assert.NotContains(t, env, "AWS_REGION")
 }
 
@@ -90,7 +90,7 @@ func TestRuntimeEnvRefusesWhatWouldBreakOrLeak(t *testing.T) {
 		{"bad key", outputsJSON(t, map[string]any{"dagster_env": with("iceberg-uri", "x")}), "not an environment variable name"},
 		{"non-string value", outputsJSON(t, map[string]any{"dagster_env": with("S3_PATH_STYLE", false)}), "must be a string"},
 		{"no environment", outputsJSON(t, map[string]any{"dagster_env": with("LAKEHOUSE_ENVIRONMENT", nil)}), "no LAKEHOUSE_ENVIRONMENT"},
-		{"bad environment", outputsJSON(t, map[string]any{"dagster_env": with("LAKEHOUSE_ENVIRONMENT", "Prod-1")}), "LAKEHOUSE_ENVIRONMENT"},
+		{"bad environment", outputsJSON(t, map[string]any{"dagster_env": with("LAKEHOUSE_ENVIRONMENT", "Zzupper-1")}), "LAKEHOUSE_ENVIRONMENT"},
 		{"no warehouse", outputsJSON(t, map[string]any{"dagster_env": with("ICEBERG_WAREHOUSE", "")}), "no ICEBERG_WAREHOUSE"},
 		{"bare iceberg path", outputsJSON(t, map[string]any{"dagster_env": with("ICEBERG_CATALOG_URI", "https://nessie.example/iceberg")}), "must end in /iceberg/<branch>"},
 		{"native api", outputsJSON(t, map[string]any{"dagster_env": with("ICEBERG_CATALOG_URI", "https://nessie.example/api/v2")}), "must end in /iceberg/<branch>"},
@@ -115,10 +115,10 @@ func TestRenderDotenvIsReadBackIdenticallyByTheSharedParser(t *testing.T) {
 	vars["NOTE"] = "two words $HOME #1"
 	text, err := RenderDotenv(vars)
 	require.NoError(t, err)
-	assert.Contains(t, string(text), "ICEBERG_CATALOG_URI=https://internal-lakehouse-staging-nessie-1.us-east-1.elb.amazonaws.com/iceberg/main\n")
+	assert.Contains(t, string(text), "ICEBERG_CATALOG_URI=https://internal-lakehouse-zzgamma-nessie-1.us-east-1.elb.amazonaws.com/iceberg/main\n")
 	assert.Contains(t, string(text), "NOTE='two words $HOME #1'\n")
 	assert.Contains(t, string(text), "ALERT_SNS_TOPIC_ARN=\n")
-	back, err := environment.ParseDotenv("dagster/.env.staging", text)
+	back, err := environment.ParseDotenv("dagster/.env.zzgamma", text)
 	require.NoError(t, err)
 	assert.Equal(t, vars, back)
 }
@@ -136,7 +136,7 @@ func TestRunningImagesKeepsWhatTheEnvironmentRuns(t *testing.T) {
 	vars, err := RunningImages(outputsJSON(t, map[string]any{
 		"dagster_image": testDigest,
 		"gate_image":    nil,
-		"bucket_name":   "lakehouse-dev-lakehouse",
+		"bucket_name":   "lakehouse-zzalpha-lakehouse",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"dagster_image": testDigest}, vars)
