@@ -95,7 +95,7 @@ func BenchmarkCiOrchestration(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m := setup()
 		wall := timed(func() {
-			_, err := m.Ci(context.Background(), env, false, false, nil, nil, nil, git())
+			_, err := m.Ci(context.Background(), env, false, false, false, nil, nil, nil, git())
 			require.NoError(b, err)
 		})
 		m = setup()
@@ -113,7 +113,7 @@ func BenchmarkCiOrchestration(b *testing.B) {
 		})
 		m = setup()
 		releasePath := timed(func() {
-			_, err := m.Ci(context.Background(), env, true, false, nil, nil, nil, git())
+			_, err := m.Ci(context.Background(), env, true, false, false, nil, nil, nil, git())
 			require.NoError(b, err)
 		})
 		_ = rel

@@ -22,6 +22,10 @@ type Audit struct {
 	// Published is every table's published snapshot after the publish
 	// (nil: nothing was published).
 	Published map[string]string `json:"published,omitempty"`
+	// Applied is what an interrupted publish moved before it stopped
+	// (tables to their audited snapshots; BranchFate left): readers see
+	// these tables new and the others old until the publish is resumed.
+	Applied map[string]string `json:"applied,omitempty"`
 	// Method is how the publish was committed (lakehouse.wap's method).
 	Method string `json:"method,omitempty"`
 	// BranchFate is what became of the branch: published, discarded, kept
@@ -51,10 +55,12 @@ func (a *Audit) check(k EntryKind, v Verdict) error {
 		return fmt.Errorf("a rollback's verification published data: it only audits")
 	case k != RollbackEntry && v == Passed && (a.BranchFate != BranchPublished || len(a.Published) == 0):
 		return fmt.Errorf("a pass whose data was not published (branch %s %s)", a.Branch, a.BranchFate)
+	case a.Applied != nil && (v != Failed || a.BranchFate != BranchLeft):
+		return fmt.Errorf("tables applied by an interrupted publish, but the verification %s and its branch was %s", v, a.BranchFate)
 	case v == Failed && (a.BranchFate == BranchPublished || a.Published != nil):
 		return fmt.Errorf("a failed verification that published data: nothing is published before a pass")
 	}
-	for name, m := range map[string]map[string]string{"base": a.Base, "judged": a.Judged, "published": a.Published} {
+	for name, m := range map[string]map[string]string{"base": a.Base, "judged": a.Judged, "published": a.Published, "applied": a.Applied} {
 		if err := checkSnapshots(m); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
