@@ -175,9 +175,9 @@ func (m *Lakehouse) ciVerify(ctx context.Context, rec *runreport.Recorder, s *St
 			}
 			return "every asset materialized on " + branch, nil
 		},
-		gate: func(ctx context.Context, branch string) (*GateReport, error) {
+		gate: func(ctx context.Context, branch string) (*GateReport, string, error) {
 			g, err := s.quality(ctx, &rel, "--branch", branch)
-			return g, plain(err)
+			return g, "", plain(err)
 		},
 	}
 	return v.run(ctx)

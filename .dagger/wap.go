@@ -66,8 +66,9 @@ type auditedVerification struct {
 	// environment has no smoke run (noSmoke says why).
 	smoke   func(ctx context.Context, branch string) (string, error)
 	noSmoke string
-	// gate judges the branch's head.
-	gate func(ctx context.Context, branch string) (*GateReport, error)
+	// gate judges the branch's head; its detail (e.g. where the report
+	// is) goes to the report's step.
+	gate func(ctx context.Context, branch string) (*GateReport, string, error)
 	// publish: publish on a pass (false: audit only, as a rollback's
 	// verification does: the data was put back, nothing new is published).
 	publish bool
@@ -131,12 +132,16 @@ func (v *auditedVerification) run(ctx context.Context) (gate *GateReport, audit 
 		return nil, audit, err
 	}
 	if err = v.rec.Run(ctx, v.gateStep, v.gateRerun, func(ctx context.Context) (string, error) {
-		g, err := v.gate(ctx, branch)
+		g, where, err := v.gate(ctx, branch)
 		if err != nil {
 			return "", err
 		}
 		gate = g
-		return "outcome " + g.Outcome + " on " + branch, plain(g.RequirePass())
+		detail := "outcome " + g.Outcome + " on " + branch
+		if where != "" {
+			detail += " (" + where + ")"
+		}
+		return detail, plain(g.RequirePass())
 	}); err != nil {
 		return gate, audit, err
 	}
