@@ -125,7 +125,9 @@ func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Reco
 			out, err := client.WithExec([]string{envrunPath, "smoke", "--outputs", outputsPath, "--started-by", startedBy(&rel), "--", "--audit-branch", branch}).Stdout(ctx)
 			return summaryOf(out), plain(err)
 		},
-		gate: func(ctx context.Context, branch string) (*GateReport, string, error) { return gate(ctx, "--branch", branch) },
+		gate: func(ctx context.Context, branch string) (*GateReport, string, error) {
+			return gate(ctx, "--branch", branch)
+		},
 	}
 	return v.run(ctx)
 }
