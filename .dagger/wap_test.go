@@ -23,13 +23,18 @@ type wapFake struct {
 	mu     sync.Mutex
 	calls  [][]string
 	refuse map[string]string // command -> reason (exit 1)
+	// interrupt: command -> reason of an error (exit 3) after its steps applied
+	interrupt map[string]string
 	broken map[string]string // command -> what it prints instead of a document
 	// onCall runs when a command is asked for (e.g. to cancel the run).
 	onCall func(cmd string)
+	// head is event_stream's snapshot on the branch (default 42, what the
+	// fake gate judges).
+	head int64
 }
 
 func newWapFake(eng *enginetest.Engine) *wapFake {
-	f := &wapFake{refuse: map[string]string{}, broken: map[string]string{}}
+	f := &wapFake{refuse: map[string]string{}, broken: map[string]string{}, interrupt: map[string]string{}}
 	eng.AnswerFunc("exitCode", func(c enginetest.Chain) (any, bool) {
 		args, ok := wapArgs(c.LastExec())
 		if !ok {
@@ -95,7 +100,7 @@ func (f *wapFake) call(cmd string) []string {
 func (f *wapFake) document(args []string) (string, int) {
 	cmd := args[0]
 	f.mu.Lock()
-	refusal, broken := f.refuse[cmd], f.broken[cmd]
+	refusal, broken, interrupted := f.refuse[cmd], f.broken[cmd], f.interrupt[cmd]
 	f.mu.Unlock()
 	if broken != "" {
 		return broken, 3
@@ -116,7 +121,11 @@ func (f *wapFake) document(args []string) (string, int) {
 	case "begin":
 		d["base"] = pinned("main", 7)
 	case "status":
-		d["published"], d["head"], d["changed"] = pinned("main", 7), pinned(branch, 42), []string{"event_stream"}
+		head := f.head
+		if head == 0 {
+			head = 42
+		}
+		d["published"], d["head"], d["changed"] = pinned("main", 7), pinned(branch, head), []string{"event_stream"}
 	case "publish":
 		var expect map[string]int64
 		_ = json.Unmarshal([]byte(argAfter(args, "--expect")), &expect)
@@ -143,6 +152,10 @@ func (f *wapFake) document(args []string) (string, int) {
 				d[k] = v
 			}
 		}
+	}
+	if interrupted != "" {
+		d["outcome"], d["exit_code"], d["reason"], code = "error", 3, interrupted, 3
+		d["published"], d["branch_removed"] = nil, false
 	}
 	raw, _ := json.MarshalIndent(d, "", "  ")
 	return string(raw), code
@@ -254,4 +267,36 @@ func TestAWapRefusalReachesTheUserWithItsReason(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Contains(t, out, "lakehouse.wap begin (exit 3) printed no valid document")
+}
+
+// The publish expects what the gate judged; a gate report of another
+// snapshot than the branch head publishes nothing.
+func TestAGateThatJudgedAnotherSnapshotPublishesNothing(t *testing.T) {
+	out, err, f, ledger, _ := ciRun(t, "pass", false, func(_ *enginetest.Engine, f *wapFake) { f.head = 43 })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"begin", "status", "discard"}, f.commands())
+	assert.Contains(t, out, "| publish | failed")
+	assert.Contains(t, out, "the gate did not judge the audit branch's head (event_stream judged at 42, branch head 43): nothing is published")
+	assert.Empty(t, ledger.entries)
+}
+
+// A publish interrupted after some tables: the ledger says which tables
+// readers now see new, and the branch stays for the publish to resume.
+func TestAnInterruptedPublishIsRecordedAndResumable(t *testing.T) {
+	first, _ := promotionEnvs(t)
+	rel := testRelease(t)
+	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
+	f := newWapFake(eng)
+	f.interrupt["publish"] = "the catalog went away after event_stream: rerun to resume"
+	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "", false)
+	require.Error(t, err)
+	msg := cliMessage(err)
+	assert.Contains(t, msg, "lakehouse.wap publish error: the catalog went away after event_stream")
+	assert.Contains(t, msg, "resume with `python -m lakehouse.wap publish --branch audit-"+rel.ID)
+	assert.Equal(t, []string{"begin", "status", "publish"}, f.commands(), "the branch is not discarded: the publish resumes from it")
+	e, err := promotion.ParseEntry([]byte(ledger.logs["iceberg-lakehouse/"+first+"/releases"][0]))
+	require.NoError(t, err)
+	assert.Equal(t, promotion.Failed, e.Verdict)
+	assert.Equal(t, promotion.BranchLeft, e.Audit.BranchFate)
+	assert.Equal(t, map[string]string{"event_stream": "42"}, e.Audit.Applied)
 }
