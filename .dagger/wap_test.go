@@ -25,7 +25,7 @@ type wapFake struct {
 	refuse map[string]string // command -> reason (exit 1)
 	// interrupt: command -> reason of an error (exit 3) after its steps applied
 	interrupt map[string]string
-	broken map[string]string // command -> what it prints instead of a document
+	broken    map[string]string // command -> what it prints instead of a document
 	// onCall runs when a command is asked for (e.g. to cancel the run).
 	onCall func(cmd string)
 	// head is event_stream's snapshot on the branch (default 42, what the
