@@ -52,7 +52,8 @@ func (r *CiResult) Json() *dagger.File {
 // Ci runs the whole pipeline on a local stack, with no cloud account: the
 // checks (lint, test, validate) beside the release path (build the images,
 // publish them to an ephemeral registry, start the environment's stack
-// from its compose files, materialize every asset, run the quality gate,
+// from its compose files, materialize every asset on the release's audit
+// branch, run the quality gate on it and publish what it judged on a pass,
 // and deploy the release into the stack's own ledger with the promotion
 // code deploy uses). It prints the run report and fails unless every step
 // passed; a failure names the step, its reason and how to rerun it.

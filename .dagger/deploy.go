@@ -24,8 +24,11 @@ import (
 // --evidence given by hand, verified the same way) long enough ago (its
 // soak), saying when the next allowed time is; plans the environment with
 // the release's image digests, applies exactly that plan behind the destroy
-// guard, verifies the release (a smoke materialization and the gate) and
-// records the verdict in the environment's ledger beside its state. It
+// guard, verifies the release with write-audit-publish (a smoke
+// materialization on the audit branch audit-<release id>, the gate on that
+// branch, and only on a pass a publish of exactly the judged snapshots; a
+// failure discards the branch) and records the verdict and the published
+// snapshots in the environment's ledger beside its state. It
 // never rebuilds: the digests are the release's. It prints the run report
 // and fails unless every step passed.
 // +cache="never"
