@@ -22,7 +22,7 @@ func TestAWapRunReplacesTheCommandAndReadsItsLog(t *testing.T) {
 		LogDriver: types.LogDriverAwslogs, Options: map[string]string{"awslogs-group": "/ecs/lake-dagster", "awslogs-stream-prefix": "run"}}}}}
 	f := &fakeECS{lifecycle: []types.Task{running(), stoppedTask("run", &zero, "")}, taskDef: logDef}
 	logs := &fakeLogs{group: "/ecs/lake-dagster", stream: "run/run/0123456789abcdef", lines: []string{
-		"plan: event_stream 42 -> 7", DocumentMarker + `{"schema_version":1,"command":"status"}`}}
+		"plan: event_stream 42 -> 7", DocumentMarker + `1/1 {"schema_version":1,"command":"status"}`}}
 	run := smokeRun()
 	run.Command, run.Args, run.LogLines = WapCommand(), []string{"status", "--branch", "audit-x"}, WapLogLines
 	res, err := (&Runner{ECS: f, Logs: logs, sleep: noSleep}).RunTask(context.Background(), run)
@@ -35,14 +35,26 @@ func TestAWapRunReplacesTheCommandAndReadsItsLog(t *testing.T) {
 	assert.JSONEq(t, `{"schema_version":1,"command":"status"}`, string(doc))
 }
 
-func TestDocumentFromLogTakesTheLastMarkedLine(t *testing.T) {
-	doc, err := DocumentFromLog([]string{DocumentMarker + `{"a":1}`, "noise", DocumentMarker + `{"a":2}`, "trailing"})
+func TestDocumentFromLogReassemblesTheLastWholeDocument(t *testing.T) {
+	m := DocumentMarker
+	doc, err := DocumentFromLog([]string{m + `1/1 {"a":1}`, "noise", m + `1/3 {"a":`, m + `2/3 "b c`, m + `3/3 "}`, "trailing"})
 	require.NoError(t, err)
-	assert.Equal(t, `{"a":2}`, string(doc))
-	_, err = DocumentFromLog([]string{"Traceback", "ValueError"})
-	assert.ErrorContains(t, err, "logged no lakehouse.wap document")
-	_, err = DocumentFromLog([]string{DocumentMarker + `{"a":`})
-	assert.ErrorContains(t, err, "not JSON")
+	assert.Equal(t, `{"a":"b c"}`, string(doc), "the parts in order, spaces kept")
+	for name, tc := range map[string]struct {
+		lines []string
+		says  string
+	}{
+		"none":             {[]string{"Traceback", "ValueError"}, "logged no lakehouse.wap document"},
+		"not JSON":         {[]string{m + `1/1 {"a":`}, "not JSON"},
+		"first lines gone": {[]string{m + `2/2 1}`}, "first lines are no longer in the log"},
+		"a part missing":   {[]string{m + `1/3 {"a":`, "noise", m + `3/3 1}`}, "line 2 of 3 is missing or out of order"},
+		"out of order":     {[]string{m + `2/3 "b"`, m + `1/3 {"a":`, m + `3/3 }`}, "line 1 of 3 is missing or out of order"},
+		"bad numbering":    {[]string{m + `2/1 {}`, m + `x/1 {}`}, "logged no lakehouse.wap document"},
+	} {
+		_, err := DocumentFromLog(tc.lines)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), tc.says, name)
+	}
 }
 
 // The wrapper itself, run by a real Python against a stand-in
@@ -77,5 +89,22 @@ sys.exit(1)
 	doc, err := DocumentFromLog(lines)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"schema_version":1,"command":"publish","argv":["--expect","{\"event_stream\": 42}"]}`, string(doc))
+
+	// A document larger than a log line is split into numbered lines, none
+	// longer than ChunkSize after the marker, and reassembled whole.
+	big := strings.Repeat("x", 3*ChunkSize)
+	cmd = exec.Command(python, append(WapCommand()[1:], "publish", big)...)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir)
+	stdout.Reset()
+	cmd.Stdout = &stdout
+	_ = cmd.Run()
+	lines = strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	require.Len(t, lines, 4)
+	for _, l := range lines {
+		assert.LessOrEqual(t, len(l), len(DocumentMarker)+len("4/4 ")+ChunkSize)
+	}
+	doc, err = DocumentFromLog(lines)
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), big)
 	assert.Contains(t, stderr.String(), "refused: mismatch")
 }

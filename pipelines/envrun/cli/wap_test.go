@@ -66,13 +66,13 @@ func invokeWap(t *testing.T, e *smokeTask, args ...string) (int, string, string)
 
 // wap prints the command's document and exits with the command's own code.
 func TestWapPrintsTheDocumentAndExitsWithTheCommandsCode(t *testing.T) {
-	e := &smokeTask{oneTask: oneTask{code: 1}, lines: []string{"lakehouse.wap publish: refused: mismatch", envrun.DocumentMarker + `{"outcome":"refused"}`}}
+	e := &smokeTask{oneTask: oneTask{code: 1}, lines: []string{"lakehouse.wap publish: refused: mismatch", envrun.DocumentMarker + `1/1 {"outcome":"refused"}`}}
 	code, out, errOut := invokeWap(t, e, "publish", "--branch", "audit-x", "--expect", `{"t":1}`)
 	assert.Equal(t, 1, code, errOut)
 	assert.JSONEq(t, `{"outcome":"refused"}`, out)
 	assert.Equal(t, append(envrun.WapCommand(), "publish", "--branch", "audit-x", "--expect", `{"t":1}`), e.in.Overrides.ContainerOverrides[0].Command)
 
-	e = &smokeTask{oneTask: oneTask{code: 0}, lines: []string{envrun.DocumentMarker + `{"outcome":"ok"}`}}
+	e = &smokeTask{oneTask: oneTask{code: 0}, lines: []string{envrun.DocumentMarker + `1/1 {"outcome":"ok"}`}}
 	code, out, _ = invokeWap(t, e, "status", "--branch", "audit-x")
 	assert.Equal(t, cliexit.OK, code)
 	assert.JSONEq(t, `{"outcome":"ok"}`, out)

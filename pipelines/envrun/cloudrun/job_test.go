@@ -185,7 +185,7 @@ func TestRunJobThatDoesNotExist(t *testing.T) {
 func TestRunJobWithACommandReplacesTheArgsAndReadsTheLog(t *testing.T) {
 	f := cloudruntest.New(t)
 	f.Job(smokeJob, smokeContainer(), cloudruntest.Succeeded())
-	f.Logs(smokeJob, "plan text", envrun.DocumentMarker+`{"command":"status"}`)
+	f.Logs(smokeJob, "plan text", envrun.DocumentMarker+`1/1 {"command":"status"}`)
 	r, _ := runner(t, f)
 	rn := smokeRun(time.Minute, "status", "--branch", "audit-x")
 	rn.Command, rn.LogLines = envrun.WapCommand(), envrun.WapLogLines
