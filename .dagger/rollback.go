@@ -51,6 +51,9 @@ func (m *Lakehouse) Rollback(
 	// (readers of the newer columns break).
 	// +optional
 	allowSchemaChange []string,
+	// Resource addresses whose delete or replace the rollback may apply.
+	// +optional
+	allowDestroy []string,
 	// Why, recorded in the ledger.
 	// +optional
 	reason string,
@@ -130,8 +133,7 @@ func (m *Lakehouse) Rollback(
 			if err != nil {
 				return "", err
 			}
-			v := &auditedVerification{wap: run}
-			d, err := v.call(ctx, wap.PlanRollback, append([]string{"plan-rollback"}, toArgs...)...)
+			d, err := wapCall(ctx, run, wap.PlanRollback, append([]string{"plan-rollback"}, toArgs...)...)
 			if d != nil && d.Text != nil {
 				rec.Fact("data plan", *d.Text)
 			}
@@ -155,12 +157,12 @@ func (m *Lakehouse) Rollback(
 	}); err != nil {
 		return "", deployFailed(rec, err)
 	}
-	return m.rollBack(ctx, rec, t, rt, plan, toArgs, direct, keepAudit, reason, by)
+	return m.rollBack(ctx, rec, t, rt, plan, toArgs, allowDestroy, direct, keepAudit, reason, by)
 }
 
 // rollBack applies the target's plan, moves the data and verifies, then
 // records the rollback entry.
-func (m *Lakehouse) rollBack(ctx context.Context, rec *runreport.Recorder, t terraform.Target, rt promotion.RollbackTarget, plan *Plan, toArgs []string, direct, keepAudit bool, reason, by string) (string, error) {
+func (m *Lakehouse) rollBack(ctx context.Context, rec *runreport.Recorder, t terraform.Target, rt promotion.RollbackTarget, plan *Plan, toArgs, allowDestroy []string, direct, keepAudit bool, reason, by string) (string, error) {
 	target := rt.Target.Entry.Release
 	if !direct {
 		if err := rec.Run(ctx, "verification tool", "", func(ctx context.Context) (string, error) {
@@ -172,7 +174,7 @@ func (m *Lakehouse) rollBack(ctx context.Context, rec *runreport.Recorder, t ter
 	}
 	guarded := false
 	failure := rec.Run(ctx, "apply", "", func(ctx context.Context) (string, error) {
-		out, err := plan.Apply(ctx, nil)
+		out, err := plan.Apply(ctx, allowDestroy)
 		var refused *terraform.RefusedError
 		guarded = errors.As(err, &refused)
 		return lastLines(out, 1), plain(err)
@@ -191,7 +193,7 @@ func (m *Lakehouse) rollBack(ctx context.Context, rec *runreport.Recorder, t ter
 			if err != nil {
 				return "", err
 			}
-			d, err := (&auditedVerification{wap: run}).call(ctx, wap.Rollback, append(append([]string{"rollback"}, toArgs...), "--state", wapRollbackState)...)
+			d, err := wapCall(ctx, run, wap.Rollback, append(append([]string{"rollback"}, toArgs...), "--state", wapRollbackState)...)
 			if d != nil {
 				rb.MovedFrom = d.MovedFrom.Strings()
 				rb.Tables = moves(d.Changes)

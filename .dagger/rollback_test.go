@@ -54,7 +54,7 @@ func rollbackEngine(t *testing.T, approval bool) (*Lakehouse, *enginetest.Engine
 
 func TestRollbackShowsThePlanAndRefusesWithoutConfirmWhereApprovalIsRequired(t *testing.T) {
 	m, eng, ledger, f, old, current := rollbackEngine(t, true)
-	_, err := m.Rollback(t.Context(), policyEnv, "", false, nil, "", "", "aws", true, false)
+	_, err := m.Rollback(t.Context(), policyEnv, "", false, nil, nil, "", "", "aws", true, false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	for _, s := range []string{
@@ -74,7 +74,7 @@ func TestRollbackShowsThePlanAndRefusesWithoutConfirmWhereApprovalIsRequired(t *
 
 func TestRollbackRedeploysTheTargetsDigestsMovesTheDataAndRecordsIt(t *testing.T) {
 	m, eng, ledger, f, old, current := rollbackEngine(t, true)
-	out, err := m.Rollback(t.Context(), policyEnv, "", true, nil, "event_stream lost rows", "zz-oncall@example.com", "aws", true, false)
+	out, err := m.Rollback(t.Context(), policyEnv, "", true, nil, nil, "event_stream lost rows", "zz-oncall@example.com", "aws", true, false)
 	require.NoError(t, err, cliMessage(err))
 	// The data moves after the exact apply of the target's digests; the
 	// verification audits on a branch and publishes nothing.
@@ -127,7 +127,7 @@ func TestRollbackRedeploysTheTargetsDigestsMovesTheDataAndRecordsIt(t *testing.T
 
 func TestRollbackWithoutApprovalPolicyNeedsNoConfirm(t *testing.T) {
 	m, _, _, f, _, _ := rollbackEngine(t, false)
-	out, err := m.Rollback(t.Context(), policyEnv, "", false, nil, "", "", "aws", true, false)
+	out, err := m.Rollback(t.Context(), policyEnv, "", false, nil, nil, "", "", "aws", true, false)
 	require.NoError(t, err, cliMessage(err))
 	assert.Contains(t, out, "| confirmation | ok | 0s | not required by")
 	assert.Contains(t, f.commands(), "rollback")
@@ -136,14 +136,14 @@ func TestRollbackWithoutApprovalPolicyNeedsNoConfirm(t *testing.T) {
 func TestASchemaChangeRefusesTheRollbackByNameUnlessAllowed(t *testing.T) {
 	m, eng, ledger, f, _, _ := rollbackEngine(t, false)
 	f.refuse["plan-rollback"] = "a rollback would be refused for event_stream (schema changed since the target: added column note); allow it with --allow-schema-change event_stream"
-	_, err := m.Rollback(t.Context(), policyEnv, "", true, nil, "", "", "aws", true, false)
+	_, err := m.Rollback(t.Context(), policyEnv, "", true, nil, nil, "", "", "aws", true, false)
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "lakehouse.wap plan-rollback refused: a rollback would be refused for event_stream")
 	assert.Negative(t, queryIndex(eng, `"apply"`), "nothing is applied")
 	assert.Len(t, ledger.logs["iceberg-lakehouse/"+policyEnv+"/releases"], 2)
 
 	m, _, _, f, _, _ = rollbackEngine(t, false)
-	_, err = m.Rollback(t.Context(), policyEnv, "", true, []string{"event_stream"}, "", "", "aws", true, false)
+	_, err = m.Rollback(t.Context(), policyEnv, "", true, []string{"event_stream"}, nil, "", "", "aws", true, false)
 	require.NoError(t, err, cliMessage(err))
 	assert.Equal(t, "event_stream", argAfter(f.call("rollback"), "--allow-schema-change"))
 	assert.Equal(t, "event_stream", argAfter(f.call("plan-rollback"), "--allow-schema-change"))
@@ -151,7 +151,7 @@ func TestASchemaChangeRefusesTheRollbackByNameUnlessAllowed(t *testing.T) {
 
 func TestRollbackRefusesWhatTheLedgerCannotRestore(t *testing.T) {
 	m, eng, _, f, _, current := rollbackEngine(t, false)
-	_, err := m.Rollback(t.Context(), policyEnv, current.ID, true, nil, "", "", "aws", true, false)
+	_, err := m.Rollback(t.Context(), policyEnv, current.ID, true, nil, nil, "", "", "aws", true, false)
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "already runs release "+current.ID)
 	assert.Empty(t, f.commands())

@@ -212,10 +212,16 @@ func (v *auditedVerification) drop(ctx context.Context, audit *promotion.Audit) 
 	})
 }
 
-// call runs one command and reads its document; a refusal or error carries
-// the command's own reason, a run that printed no document its stderr.
+// call runs one command and reads its document.
 func (v *auditedVerification) call(ctx context.Context, cmd wap.Command, args ...string) (*wap.Document, error) {
-	out, stderr, code, err := v.wap(ctx, args...)
+	return wapCall(ctx, v.wap, cmd, args...)
+}
+
+// wapCall runs one command with run and reads its document; a refusal or
+// error carries the command's own reason, a run that printed no document
+// its stderr.
+func wapCall(ctx context.Context, run wapRunner, cmd wap.Command, args ...string) (*wap.Document, error) {
+	out, stderr, code, err := run(ctx, args...)
 	if err != nil {
 		return nil, plain(err)
 	}
