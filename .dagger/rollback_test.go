@@ -157,3 +157,33 @@ func TestRollbackRefusesWhatTheLedgerCannotRestore(t *testing.T) {
 	assert.Empty(t, f.commands())
 	assert.Negative(t, queryIndex(eng, `"terraform","plan"`), "no plan either")
 }
+
+// Inside the environment (the default), the data commands are tasks of the
+// environment's runtime image started by envrun, with credentials as secrets.
+func TestRollbackInsideTheEnvironmentRunsTheDataCommandsAsTasks(t *testing.T) {
+	m, eng, ledger, f, old, _ := rollbackEngine(t, false)
+	eng.AnswerFunc("stdout", func(c enginetest.Chain) (any, bool) {
+		last := c.LastExec()
+		switch {
+		case len(last) > 1 && last[1] == "output":
+			return appliedOutputs(policyEnv, old.RuntimeImage, old.GateImage), true
+		case len(last) > 1 && last[0] == envrunPath && last[1] != "gate" && last[1] != "wap":
+			return `{"summary":"` + last[1] + ` done"}` + "\n", true
+		}
+		return nil, false
+	})
+	eng.AnswerFunc("entries", func(c enginetest.Chain) (any, bool) {
+		return []string{"gate.json", "gate.md"}, c.Has("directory", "path", gateOut)
+	})
+	_, err := m.Rollback(t.Context(), policyEnv, "", false, nil, nil, "", "", "aws", false, false)
+	require.NoError(t, err, cliMessage(err))
+	assert.Equal(t, []string{"plan-rollback", "rollback", "begin", "status", "discard"}, f.commands())
+	w := ran(t, eng, envrunPath, "wap")
+	assert.Equal(t, "lakehouse-rollback-"+old.ID, argAfter(w.LastExec(), "--started-by"))
+	assert.Contains(t, w.SecretEnv()["AWS_SECRET_ACCESS_KEY"], "setSecret(")
+	assert.Negative(t, queryIndex(eng, "lakehouse.wap"), "no wap command ran from this runner")
+	for _, canary := range []string{canaryKeyID, canarySecret, canaryToken, "hunter2-canary"} {
+		assertNoLeak(t, eng, canary)
+	}
+	assert.Len(t, ledger.logs["iceberg-lakehouse/"+policyEnv+"/releases"], 3)
+}
