@@ -162,8 +162,10 @@ func (m *Lakehouse) ciVerify(ctx context.Context, rec *runreport.Recorder, s *St
 	}
 	v := &auditedVerification{
 		rec: rec, rel: rel, wap: wapIn(ctr), publish: true, keep: keepAudit,
-		smokeStep: "materialize", smokeRerun: "dagger call stack --env " + s.Env + " materialize",
-		gateStep: "quality gate", gateRerun: "dagger call stack --env " + s.Env + " quality",
+		// The audited path reruns as a whole: `stack … materialize` alone
+		// would write to the published state, `stack … quality` judge it.
+		smokeStep: "materialize", smokeRerun: "dagger call ci --env " + s.Env + " --skip-checks",
+		gateStep: "quality gate", gateRerun: "dagger call ci --env " + s.Env + " --skip-checks",
 		smoke: func(ctx context.Context, branch string) (string, error) {
 			partition := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
 			code, log, err := smokeRun(ctx, ctr, "--partition", partition, "--audit-branch", branch)

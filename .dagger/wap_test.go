@@ -213,6 +213,7 @@ func TestCiWithAFailingGateDiscardsTheBranchAndPublishesNothing(t *testing.T) {
 	assert.Contains(t, out, "| discard audit branch | ok | 0s | dropped audit-")
 	assert.Contains(t, out, "nothing was published")
 	assert.NotContains(t, out, "- published:")
+	assert.Contains(t, out, "Rerun only this step: `dagger call ci --env "+localEnv(t)+" --skip-checks`", "the audited path reruns whole, never a bare materialize")
 	assert.Empty(t, ledger.entries)
 }
 
