@@ -88,7 +88,8 @@ FUZZ_TARGETS := \
 	pipelines/quality:FuzzParse \
 	pipelines/quality:FuzzDecideNeverPassesWhatIsNotAValidPassingReport \
 	pipelines/promotion:FuzzEvidenceNeverAdmitsWhatIsNotAPass \
-	pipelines/promotion:FuzzNextAllowedIsTheFirstOpenMinute
+	pipelines/promotion:FuzzNextAllowedIsTheFirstOpenMinute \
+	pipelines/wap:FuzzParse
 FUZZTIME ?= 60s
 FUZZTIME_TEST ?= 3s
 

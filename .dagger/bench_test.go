@@ -47,7 +47,7 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 		raw, _ := rel.JSON()
 		record := dag.Directory().WithNewFile("release.json", string(raw)).File("release.json")
 		wall := timed(func() {
-			_, err := m.Deploy(context.Background(), first, record, "aws", nil, nil, false, "", "")
+			_, err := m.Deploy(context.Background(), first, record, "aws", nil, nil, false, "", "", false)
 			require.NoError(b, err)
 		})
 		m, tg := setup()
@@ -66,7 +66,7 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 		apply := timed(func() { _, _ = plan.Apply(context.Background(), nil) })
 		m, tg = setup()
 		verify := timed(func() {
-			_, _ = m.verifyInEnvironment(context.Background(), runreport.New("deploy", first, nil), tg, rel)
+			_, _, _ = m.verifyInEnvironment(context.Background(), runreport.New("deploy", first, nil), tg, rel, verifyOpts{publish: true})
 		})
 		m, tg = setup()
 		record2 := timed(func() {
@@ -95,7 +95,7 @@ func BenchmarkCiOrchestration(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m := setup()
 		wall := timed(func() {
-			_, err := m.Ci(context.Background(), env, false, false, nil, nil, nil, git())
+			_, err := m.Ci(context.Background(), env, false, false, false, nil, nil, nil, git())
 			require.NoError(b, err)
 		})
 		m = setup()
@@ -113,7 +113,7 @@ func BenchmarkCiOrchestration(b *testing.B) {
 		})
 		m = setup()
 		releasePath := timed(func() {
-			_, err := m.Ci(context.Background(), env, true, false, nil, nil, nil, git())
+			_, err := m.Ci(context.Background(), env, true, false, false, nil, nil, nil, git())
 			require.NoError(b, err)
 		})
 		_ = rel

@@ -11,6 +11,7 @@ import (
 
 	"dagger/lakehouse/internal/dagger"
 
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/runreport"
 )
@@ -51,7 +52,8 @@ func (r *CiResult) Json() *dagger.File {
 // Ci runs the whole pipeline on a local stack, with no cloud account: the
 // checks (lint, test, validate) beside the release path (build the images,
 // publish them to an ephemeral registry, start the environment's stack
-// from its compose files, materialize every asset, run the quality gate,
+// from its compose files, materialize every asset on the release's audit
+// branch, run the quality gate on it and publish what it judged on a pass,
 // and deploy the release into the stack's own ledger with the promotion
 // code deploy uses). It prints the run report and fails unless every step
 // passed; a failure names the step, its reason and how to rerun it.
@@ -69,6 +71,10 @@ func (m *Lakehouse) Ci(
 	// Say how to keep working with the stack after the run.
 	// +optional
 	keep bool,
+	// Keep the audit branch of a verification that did not pass (nothing
+	// is published either way), to look at what the smoke run wrote.
+	// +optional
+	keepAudit bool,
 	// A registry service to publish the release to (default: an ephemeral
 	// one from the registry image).
 	// +optional
@@ -86,7 +92,7 @@ func (m *Lakehouse) Ci(
 	// +optional
 	git *dagger.GitRepository,
 ) (string, error) {
-	r, err := m.CiResult(ctx, env, skipChecks, keep, publishTo, serviceImage, postgresPassword, git)
+	r, err := m.CiResult(ctx, env, skipChecks, keep, keepAudit, publishTo, serviceImage, postgresPassword, git)
 	if err != nil {
 		return "", err
 	}
@@ -128,6 +134,9 @@ func (m *Lakehouse) CiResult(
 	// Say how to keep working with the stack after the run.
 	// +optional
 	keep bool,
+	// Keep the audit branch of a verification that did not pass.
+	// +optional
+	keepAudit bool,
 	// A registry service to publish the release to.
 	// +optional
 	publishTo *dagger.Service,
@@ -175,7 +184,7 @@ func (m *Lakehouse) CiResult(
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		m.ciRelease(ctx, rec, env, keep, publishTo, serviceImage, postgresPassword, git)
+		m.ciRelease(ctx, rec, env, keep, keepAudit, publishTo, serviceImage, postgresPassword, git)
 	}()
 	wg.Wait()
 	report := rec.Finish()
@@ -197,7 +206,7 @@ func (m *Lakehouse) CiResult(
 
 // ciRelease is ci's release path: build, publish, stack, materialize,
 // gate, local deploy. Each step runs only if the one before passed.
-func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env string, keep bool, publishTo *dagger.Service, serviceImage []string, postgresPassword *dagger.Secret, git *dagger.GitRepository) {
+func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env string, keep, keepAudit bool, publishTo *dagger.Service, serviceImage []string, postgresPassword *dagger.Secret, git *dagger.GitRepository) {
 	// One registry for the whole release path, kept up from publish to the
 	// last pull (a registry that keeps manifests in memory would forget them
 	// across a restart).
@@ -259,29 +268,21 @@ func (m *Lakehouse) ciRelease(ctx context.Context, rec *runreport.Recorder, env 
 		stack = s
 		return fmt.Sprintf("%d services healthy (project %s)", len(b.built), s.Project), nil
 	})
-	step("materialize", "dagger call stack --env "+env+" materialize", func(ctx context.Context) (string, error) {
-		run, err := stack.Materialize(ctx, "")
-		if err != nil {
-			return "", err
+	// The smoke run writes to the release's audit branch, the gate judges
+	// that branch, and only a pass publishes (write-audit-publish).
+	var audit *promotion.Audit
+	if skipped != "" {
+		for _, name := range []string{"materialize", "quality gate"} {
+			rec.Skip(name, "not run: "+skipped+" failed")
 		}
-		if run.Status != "pass" {
-			return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", run.ExitCode, lastLines(run.Log, 30))
+	} else {
+		var err error
+		if gate, audit, err = m.ciVerify(ctx, rec, stack, rel, keepAudit); err != nil {
+			skipped = "the verification"
 		}
-		return "every asset materialized", nil
-	})
-	step("quality gate", "dagger call stack --env "+env+" quality", func(ctx context.Context) (string, error) {
-		g, err := stack.quality(ctx, &rel)
-		if err != nil {
-			return "", err
-		}
-		gate = g
-		if err := g.RequirePass(); err != nil {
-			return "", err
-		}
-		return "outcome " + g.Outcome, nil
-	})
+	}
 	step("deploy to the local ledger", "dagger call ci --env "+env+" --skip-checks", func(ctx context.Context) (string, error) {
-		return m.ciDeploy(ctx, stack, rel, gate)
+		return m.ciDeploy(ctx, stack, rel, gate, audit)
 	})
 	if keep {
 		rec.Fact("keep", "the stack stops with this run; start it again with `dagger call stack --env "+env+" services up` (Dagster UI on the env file's DAGSTER_WEBSERVER_PORT)")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/runreport"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
 )
 
@@ -73,7 +74,7 @@ func (m *Lakehouse) publishLocal(ctx context.Context, reg *dagger.Service, git *
 
 // ciDeploy runs the promotion decision deploy uses against the stack's own
 // object store as the ledger, records the gate's verdict and reads it back.
-func (m *Lakehouse) ciDeploy(ctx context.Context, s *Stack, rel release.Record, gate *GateReport) (string, error) {
+func (m *Lakehouse) ciDeploy(ctx context.Context, s *Stack, rel release.Record, gate *GateReport, audit *promotion.Audit) (string, error) {
 	catalog, err := m.environments(ctx)
 	if err != nil {
 		return "", err
@@ -120,6 +121,7 @@ func (m *Lakehouse) ciDeploy(ctx context.Context, s *Stack, rel release.Record, 
 		Release:       rel,
 		Verdict:       promotion.Passed,
 		Gate:          &promotion.GateEvidence{Outcome: gate.Outcome, Report: []byte(gate.Report)},
+		Audit:         audit,
 		RecordedAt:    now.Format(time.RFC3339),
 	}
 	if r, err := gate.parsed(); err == nil {
@@ -145,6 +147,42 @@ func (m *Lakehouse) ciDeploy(ctx context.Context, s *Stack, rel release.Record, 
 		return "", fmt.Errorf("the ledger does not show release %s as the latest pass after recording it (%v)", rel.ID, err)
 	}
 	return "recorded " + key, nil
+}
+
+// ciVerify is ci's verification of the release on the local stack, with
+// write-audit-publish: the commands run in the stack's runtime image.
+func (m *Lakehouse) ciVerify(ctx context.Context, rec *runreport.Recorder, s *Stack, rel release.Record, keepAudit bool) (*GateReport, *promotion.Audit, error) {
+	b, err := s.builder()
+	if err != nil {
+		return nil, nil, err
+	}
+	ctr, err := b.runner(nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := &auditedVerification{
+		rec: rec, rel: rel, wap: wapIn(ctr), publish: true, keep: keepAudit,
+		// The audited path reruns as a whole: `stack … materialize` alone
+		// would write to the published state, `stack … quality` judge it.
+		smokeStep: "materialize", smokeRerun: "dagger call ci --env " + s.Env + " --skip-checks",
+		gateStep: "quality gate", gateRerun: "dagger call ci --env " + s.Env + " --skip-checks",
+		smoke: func(ctx context.Context, branch string) (string, error) {
+			partition := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
+			code, log, err := smokeRun(ctx, ctr, "--partition", partition, "--audit-branch", branch)
+			if err != nil {
+				return "", plain(err)
+			}
+			if code != 0 {
+				return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", code, lastLines(log, 30))
+			}
+			return "every asset materialized on " + branch, nil
+		},
+		gate: func(ctx context.Context, branch string) (*GateReport, string, error) {
+			g, err := s.quality(ctx, &rel, "--branch", branch)
+			return g, "", plain(err)
+		},
+	}
+	return v.run(ctx)
 }
 
 func dirtyMark(dirty bool) string {

@@ -40,6 +40,7 @@ func ciEngine(t testing.TB, gateOutcome string) (*Lakehouse, *enginetest.Engine,
 	serveGate(eng, gateReportJSON(env, gateOutcome, &rec), map[string]int{"pass": 0, "fail": 1}[gateOutcome])
 	l := &ledgerFake{}
 	eng.AnswerFunc("stdout", l.answer)
+	newWapFake(eng)
 	return m, eng, l
 }
 
@@ -81,7 +82,7 @@ func queryIndex(eng *enginetest.Engine, substr string) int {
 func TestCiRunsChecksAndTheReleasePathAndReportsLast(t *testing.T) {
 	m, eng, ledger := ciEngine(t, "pass")
 	env := localEnv(t)
-	out, err := m.Ci(t.Context(), env, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	out, err := m.Ci(t.Context(), env, false, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.NoError(t, err, out)
 	for _, step := range []string{"| lint | ok", "| test | ok", "| validate | ok", "| build and publish | ok", "| stack | ok", "| materialize | ok", "| quality gate | ok", "| deploy to the local ledger | ok"} {
 		assert.Contains(t, out, step)
@@ -113,7 +114,7 @@ func TestCiFailsWithTheFailingStepItsReasonAndTheRerunCommand(t *testing.T) {
 	ciLog = &log
 	t.Cleanup(func() { ciLog = os.Stderr })
 	eng.FailExec(1, "", "./x.go:1:1: unreachable code", "go", "vet")
-	_, err := m.Ci(t.Context(), env, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	_, err := m.Ci(t.Context(), env, false, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.Error(t, err)
 	report := log.String()
 	assert.Equal(t, 1, strings.Count(report, "**FAILED**"), "the report is printed once:\n%s", report)
@@ -132,7 +133,7 @@ func TestCiFailsWithTheFailingStepItsReasonAndTheRerunCommand(t *testing.T) {
 
 func TestCiSkipChecksRunsOnlyTheReleasePath(t *testing.T) {
 	m, eng, _ := ciEngine(t, "pass")
-	out, err := m.Ci(t.Context(), localEnv(t), true, true, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	out, err := m.Ci(t.Context(), localEnv(t), true, true, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.NoError(t, err)
 	assert.Contains(t, out, "| checks | skipped | 0s | --skip-checks |")
 	assert.Contains(t, out, "services up")
@@ -145,7 +146,7 @@ func TestCiSkipChecksRunsOnlyTheReleasePath(t *testing.T) {
 func TestCiBuildsTheLedgerToolBesideTheReleasePath(t *testing.T) {
 	m, eng, _ := ciEngine(t, "pass")
 	eng.SetLatency(5 * time.Millisecond)
-	_, err := m.Ci(t.Context(), localEnv(t), true, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	_, err := m.Ci(t.Context(), localEnv(t), true, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.NoError(t, err)
 	built := queryIndex(eng, "./cmd/ledger")
 	require.GreaterOrEqual(t, built, 0, "the ledger tool is built")

@@ -71,7 +71,7 @@ func TestPromotingAGCPEnvironmentReadsTheUpstreamLedgerInTheGCSStateBucket(t *te
 	eng.AnswerFunc("stdout", ledger.answer)
 	m = withAWS(m).WithGcpCredentials(dag.SetSecret("gcp", canaryGCP))
 
-	_, err := m.Promote(t.Context(), "gone", "gtwo", "", nil, false, "", "")
+	_, err := m.Promote(t.Context(), "gone", "gtwo", "", nil, false, "", "", false)
 	require.Error(t, err, "gone has no release yet")
 	assert.Contains(t, err.Error(), "deploy a release to gone first")
 
@@ -140,7 +140,7 @@ func TestDeployOfAGCPEnvironmentVerifiesOnCloudRunAndRecordsInItsGCSLedger(t *te
 		switch {
 		case len(last) > 1 && last[1] == "output":
 			return appliedGCPOutputs("gone", rel.RuntimeImage, rel.GateImage), true
-		case len(last) > 1 && last[0] == envrunPath && last[1] != "gate":
+		case len(last) > 1 && last[0] == envrunPath && last[1] != "gate" && last[1] != "wap":
 			return `{"summary":"` + last[1] + ` done"}` + "\n", true
 		}
 		return nil, false
@@ -148,9 +148,9 @@ func TestDeployOfAGCPEnvironmentVerifiesOnCloudRunAndRecordsInItsGCSLedger(t *te
 	eng.AnswerFunc("entries", func(c enginetest.Chain) (any, bool) {
 		return []string{"gate.json", "gate.md"}, c.Has("directory", "path", gateOut)
 	})
-	out, err := withAWS(m).WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Deploy(t.Context(), "gone", record, "", nil, nil, false, "", "")
+	out, err := withAWS(m).WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Deploy(t.Context(), "gone", record, "", nil, nil, false, "", "", false)
 	require.NoError(t, err, cliMessage(err))
-	for _, step := range []string{"| apply | ok", "| services running the release | ok", "| smoke materialization | ok", "| quality gate | ok | 0s | outcome pass (report gs://lakehouse-gone-lakehouse/quality/" + rel.ID + "-", "| record | ok"} {
+	for _, step := range []string{"| apply | ok", "| services running the release | ok", "| smoke materialization | ok", "| quality gate | ok | 0s | outcome pass on audit-" + rel.ID + " (report gs://lakehouse-gone-lakehouse/quality/" + rel.ID + "-", "| record | ok"} {
 		assert.Contains(t, out, step)
 	}
 	assert.Equal(t, "/src/gcp", ran(t, eng, "terraform", "apply").Workdir())

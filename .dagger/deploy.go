@@ -24,8 +24,11 @@ import (
 // --evidence given by hand, verified the same way) long enough ago (its
 // soak), saying when the next allowed time is; plans the environment with
 // the release's image digests, applies exactly that plan behind the destroy
-// guard, verifies the release (a smoke materialization and the gate) and
-// records the verdict in the environment's ledger beside its state. It
+// guard, verifies the release with write-audit-publish (a smoke
+// materialization on the audit branch audit-<release id>, the gate on that
+// branch, and only on a pass a publish of exactly the judged snapshots; a
+// failure discards the branch) and records the verdict and the published
+// snapshots in the environment's ledger beside its state. It
 // never rebuilds: the digests are the release's. It prints the run report
 // and fails unless every step passed.
 // +cache="never"
@@ -59,6 +62,10 @@ func (m *Lakehouse) Deploy(
 	// Who asks for --break-glass (a name or e-mail), recorded with it.
 	// +optional
 	breakGlassBy string,
+	// Keep the audit branch of a verification that did not pass (nothing
+	// is published either way), to look at what the smoke run wrote.
+	// +optional
+	keepAudit bool,
 ) (_ string, rerr error) {
 	defer surfaceTo(&rerr)
 	glass, err := promotion.NewBreakGlass(breakGlass, breakGlassBy)
@@ -69,7 +76,7 @@ func (m *Lakehouse) Deploy(
 	if err != nil {
 		return "", fmt.Errorf("deploy %s: %w", env, err)
 	}
-	return m.deploy(ctx, env, cloudProvider, *rel, evidence, allowDestroy, direct, glass)
+	return m.deploy(ctx, env, cloudProvider, *rel, evidence, allowDestroy, direct, glass, keepAudit)
 }
 
 // Promote deploys to --to the release that last passed in --from (and was
@@ -101,6 +108,9 @@ func (m *Lakehouse) Promote(
 	// Who asks for --break-glass (a name or e-mail), recorded with it.
 	// +optional
 	breakGlassBy string,
+	// Keep the audit branch of a verification that did not pass.
+	// +optional
+	keepAudit bool,
 ) (_ string, rerr error) {
 	defer surfaceTo(&rerr)
 	glass, err := promotion.NewBreakGlass(breakGlass, breakGlassBy)
@@ -129,7 +139,7 @@ func (m *Lakehouse) Promote(
 	if err != nil {
 		return "", fmt.Errorf("promote from %s: %w; deploy a release to %s first (`deploy --env %s --release-record release.json`)", from, err, from, from)
 	}
-	return m.deploy(ctx, to, cloudProvider, latest.Entry.Release, nil, allowDestroy, direct, glass)
+	return m.deploy(ctx, to, cloudProvider, latest.Entry.Release, nil, allowDestroy, direct, glass, keepAudit)
 }
 
 // stateLedger is an environment's ledger beside its state, in the state
@@ -151,7 +161,7 @@ func (m *Lakehouse) ledgerClient(t terraform.Target) *dagger.Container {
 		WithFile(srcPath+"/"+backend, m.Source.File(backend))
 }
 
-func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.Record, evidence *dagger.File, allowDestroy []string, direct bool, glass *promotion.BreakGlass) (string, error) {
+func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.Record, evidence *dagger.File, allowDestroy []string, direct bool, glass *promotion.BreakGlass, keepAudit bool) (string, error) {
 	t, err := m.target(ctx, env, cloud)
 	if err != nil {
 		return "", err
@@ -240,7 +250,10 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	if decision.BreakGlass != nil {
 		rec.Fact("break glass", breakGlassFact(decision.BreakGlass))
 	}
-	var gate *GateReport
+	var (
+		gate  *GateReport
+		audit *promotion.Audit
+	)
 	guarded := false
 	verifyErr := rec.Run(ctx, "apply", "", func(ctx context.Context) (string, error) {
 		out, err := plan.Apply(ctx, allowDestroy)
@@ -254,11 +267,7 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 		return "", deployFailed(rec, verifyErr)
 	}
 	if verifyErr == nil {
-		if direct {
-			gate, verifyErr = m.verifyDirect(ctx, rec, t, rel)
-		} else {
-			gate, verifyErr = m.verifyInEnvironment(ctx, rec, t, rel)
-		}
+		gate, audit, verifyErr = m.verify(ctx, rec, t, rel, direct, verifyOpts{publish: true, keepAudit: keepAudit})
 	}
 	entry := promotion.Entry{
 		SchemaVersion: promotion.EntrySchemaVersion,
@@ -267,6 +276,7 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 		Release:       rel,
 		Verdict:       promotion.Passed,
 		BreakGlass:    decision.BreakGlass,
+		Audit:         audit,
 		RecordedAt:    time.Now().UTC().Format(time.RFC3339),
 	}
 	if gate != nil {
@@ -293,44 +303,6 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 		return "", errors.New(report.Markdown())
 	}
 	return report.Markdown(), nil
-}
-
-// verifyDirect runs the smoke materialization and the gate from this
-// runner against the environment (its catalog must be reachable), with the
-// release's images and the environment's Terraform outputs and credentials.
-func (m *Lakehouse) verifyDirect(ctx context.Context, rec *runreport.Recorder, t terraform.Target, rel release.Record) (*GateReport, error) {
-	env := t.Env()
-	var vars map[string]string
-	if err := rec.Run(ctx, "read outputs", "dagger call output --env "+env.Name(), func(ctx context.Context) (string, error) {
-		var err error
-		vars, err = m.runtimeVars(ctx, t)
-		return fmt.Sprintf("%d runtime settings", len(vars)), plain(err)
-	}); err != nil {
-		return nil, err
-	}
-	runner := func(image string) *dagger.Container { return m.envRunner(t, vars, image) }
-	if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
-		code, log, err := smokeRun(ctx, runner(rel.RuntimeImage))
-		if err != nil {
-			return "", plain(err)
-		}
-		if code != 0 {
-			return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", code, lastLines(log, 30))
-		}
-		return "every asset materialized", nil
-	}); err != nil {
-		return nil, err
-	}
-	var gate *GateReport
-	err := rec.Run(ctx, "quality gate", "", func(ctx context.Context) (string, error) {
-		g, err := runGate(ctx, runner(rel.GateImage), env.Name(), &rel, env.Promotion().WarningsBlock)
-		if err != nil {
-			return "", plain(err)
-		}
-		gate = g
-		return "outcome " + g.Outcome, plain(g.RequirePass())
-	})
-	return gate, err
 }
 
 // deployFailed finishes the report of a deploy that stopped before it

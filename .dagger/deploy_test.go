@@ -96,6 +96,7 @@ func deployEngineAt(t testing.TB, root, env string, rel release.Record, outcome 
 	})
 	l := &prefixLedger{logs: map[string][]string{}}
 	eng.AnswerFunc("stdout", l.answer)
+	newWapFake(eng)
 	return m, eng, l, dag.Directory().WithNewFile("release.json", string(raw)).File("release.json")
 }
 
@@ -117,7 +118,7 @@ func TestDeployOfTheFirstEnvironmentPlansTheDigestAppliesVerifiesAndRecords(t *t
 	first, _ := promotionEnvs(t)
 	rel := testRelease(t)
 	m, eng, ledger, record := deployEngine(t, first, rel, "pass")
-	out, err := withAWS(m).Deploy(t.Context(), first, record, "aws", nil, nil, true, "", "")
+	out, err := withAWS(m).Deploy(t.Context(), first, record, "aws", nil, nil, true, "", "", false)
 	require.NoError(t, err, out)
 	for _, step := range []string{"| upstream evidence | ok", "| plan | ok", "| apply | ok", "| smoke materialization | ok", "| quality gate | ok", "| record | ok"} {
 		assert.Contains(t, out, step)
@@ -145,7 +146,7 @@ func TestDeployOfTheFirstEnvironmentPlansTheDigestAppliesVerifiesAndRecords(t *t
 func TestDeployRefusesAReleaseWithoutUpstreamEvidenceAndChangesNothing(t *testing.T) {
 	_, second := promotionEnvs(t)
 	m, eng, ledger, record := deployEngine(t, second, testRelease(t), "pass")
-	_, err := withAWS(m).Deploy(t.Context(), second, record, "aws", nil, nil, true, "", "")
+	_, err := withAWS(m).Deploy(t.Context(), second, record, "aws", nil, nil, true, "", "", false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| upstream evidence | failed")
@@ -164,7 +165,7 @@ func TestPromoteDeploysWhatPassedUpstream(t *testing.T) {
 		RecordedAt: time.Now().UTC().Format(time.RFC3339)}
 	body, _ := passed.JSON()
 	ledger.logs["iceberg-lakehouse/"+first+"/releases"] = []string{string(body)}
-	out, err := withAWS(m).Promote(t.Context(), first, second, "aws", nil, true, "", "")
+	out, err := withAWS(m).Promote(t.Context(), first, second, "aws", nil, true, "", "", false)
 	require.NoError(t, err, out)
 	applied := ran(t, eng, "terraform", "apply")
 	assert.Contains(t, strings.Join(applied.ExecLines(), "\n"), "-var=dagster_image="+rel.RuntimeImage, "the digest that passed upstream is the digest deployed")
@@ -172,6 +173,6 @@ func TestPromoteDeploysWhatPassedUpstream(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, first, e.Upstream.Environment)
 
-	_, err = withAWS(m).Promote(t.Context(), second, first, "aws", nil, true, "", "")
+	_, err = withAWS(m).Promote(t.Context(), second, first, "aws", nil, true, "", "", false)
 	require.ErrorContains(t, err, "promotes from")
 }

@@ -9,6 +9,7 @@ import (
 	"dagger/lakehouse/internal/dagger"
 
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/promotion"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/release"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/runreport"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
@@ -63,9 +64,12 @@ func startedBy(rel *release.Record) string {
 }
 
 // verifyInEnvironment checks that the environment runs the release, waits
-// for its Dagster services, runs the smoke task and then the gate task, and
-// returns the gate's report.
-func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Recorder, t terraform.Target, rel release.Record) (*GateReport, error) {
+// for its Dagster services, and verifies the release with its own tasks:
+// the wap commands and the smoke run as tasks of the runtime image (the
+// smoke task's definition), the gate as the gate task, with
+// write-audit-publish. Without a Dagster runtime there is nothing to write:
+// only the gate runs, on the published state.
+func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Recorder, t terraform.Target, rel release.Record, o verifyOpts) (*GateReport, *promotion.Audit, error) {
 	env := t.Env()
 	var outputs string
 	var targets envrun.Outputs
@@ -80,46 +84,70 @@ func (m *Lakehouse) verifyInEnvironment(ctx context.Context, rec *runreport.Reco
 		}
 		return "the environment runs the release's images", nil
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	client := m.envrunClient(t, outputs)
 	if err := rec.Run(ctx, "services running the release", "", func(ctx context.Context) (string, error) {
 		out, err := client.WithExec([]string{envrunPath, "services", "--outputs", outputsPath}).Stdout(ctx)
 		return summaryOf(out), plain(err)
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	gate := func(ctx context.Context, gateArgs ...string) (*GateReport, string, error) {
+		g, id, err := m.gateInEnvironment(ctx, client, env.Name(), &rel, env.Promotion().WarningsBlock, gateArgs...)
+		if err != nil {
+			return nil, "", plain(err)
+		}
+		return g, "report " + targets.GateReportURI(id), nil
 	}
 	if !targets.HasSmoke() {
-		rec.Skip("smoke materialization", "no Dagster runtime in this environment (enable_dagster is off)")
-	} else if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
-		out, err := client.WithExec([]string{envrunPath, "smoke", "--outputs", outputsPath, "--started-by", startedBy(&rel)}).Stdout(ctx)
-		return summaryOf(out), plain(err)
-	}); err != nil {
-		return nil, err
+		rec.Skip("smoke materialization", "no Dagster runtime in this environment (enable_dagster is off): nothing writes, the gate judges the published state")
+		var g *GateReport
+		err := rec.Run(ctx, "quality gate", "", func(ctx context.Context) (string, error) {
+			var where string
+			var err error
+			if g, where, err = gate(ctx); err != nil {
+				return "", err
+			}
+			return "outcome " + g.Outcome + " (" + where + ")", plain(g.RequirePass())
+		})
+		return g, nil, err
 	}
-	var gate *GateReport
-	err := rec.Run(ctx, "quality gate", "", func(ctx context.Context) (string, error) {
-		g, id, err := m.gateInEnvironment(ctx, client, env.Name(), &rel, env.Promotion().WarningsBlock)
-		if err != nil {
-			return "", plain(err)
-		}
-		gate = g
-		return fmt.Sprintf("outcome %s (report %s)", g.Outcome, targets.GateReportURI(id)), plain(g.RequirePass())
-	})
-	return gate, err
+	v := &auditedVerification{
+		rec: rec, rel: rel, publish: o.publish, keep: o.keepAudit,
+		smokeStep: "smoke materialization", gateStep: "quality gate",
+		wap: func(ctx context.Context, args ...string) (string, string, int, error) {
+			c := client.WithExec(append([]string{envrunPath, "wap", "--outputs", outputsPath, "--started-by", startedBy(&rel), "--"}, args...),
+				dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+			return outcomeOf(ctx, c)
+		},
+		smoke: func(ctx context.Context, branch string) (string, error) {
+			out, err := client.WithExec([]string{envrunPath, "smoke", "--outputs", outputsPath, "--started-by", startedBy(&rel), "--", "--audit-branch", branch}).Stdout(ctx)
+			return summaryOf(out), plain(err)
+		},
+		gate: func(ctx context.Context, branch string) (*GateReport, string, error) {
+			return gate(ctx, "--branch", branch)
+		},
+	}
+	return v.run(ctx)
 }
 
 // gateInEnvironment runs the environment's gate task for rel (nil: the
 // images the environment runs, bound to no release) and reads the report it
 // left in the environment's bucket; it returns the report and its run id.
-func (m *Lakehouse) gateInEnvironment(ctx context.Context, client *dagger.Container, env string, rel *release.Record, warningsBlock bool) (*GateReport, string, error) {
+//
+// gateArgs go to the gate after the release's (e.g. --branch B).
+func (m *Lakehouse) gateInEnvironment(ctx context.Context, client *dagger.Container, env string, rel *release.Record, warningsBlock bool, gateArgs ...string) (*GateReport, string, error) {
 	id := "run-" + runID()
-	var gateArgs []string
+	var bound []string
 	if rel != nil {
 		id = rel.ID + "-" + runID()
-		gateArgs = []string{"--", "--commit", rel.Commit, "--runtime-image", rel.RuntimeImage, "--gate-image", rel.GateImage}
+		bound = []string{"--commit", rel.Commit, "--runtime-image", rel.RuntimeImage, "--gate-image", rel.GateImage}
 	}
-	args := append([]string{envrunPath, "gate", "--outputs", outputsPath, "--run-id", id, "--out", gateOut, "--started-by", startedBy(rel)}, gateArgs...)
+	args := []string{envrunPath, "gate", "--outputs", outputsPath, "--run-id", id, "--out", gateOut, "--started-by", startedBy(rel)}
+	if all := append(bound, gateArgs...); len(all) > 0 {
+		args = append(append(args, "--"), all...)
+	}
 	ctr := client.WithDirectory(gateOut, dag.Directory()).WithExec(args)
 	report, err := ctr.File(gateJSONPath).Contents(ctx)
 	if err != nil {

@@ -56,7 +56,7 @@ func inEnvironmentEngine(t testing.TB, env string, rel release.Record, runtimeIm
 		switch {
 		case len(last) > 1 && last[1] == "output":
 			return appliedOutputs(env, runtimeImage, rel.GateImage), true
-		case len(last) > 1 && last[0] == envrunPath && last[1] != "gate":
+		case len(last) > 1 && last[0] == envrunPath && last[1] != "gate" && last[1] != "wap":
 			return `{"summary":"` + last[1] + ` done"}` + "\n", true
 		}
 		return nil, false
@@ -73,9 +73,9 @@ func TestDeployVerifiesInsideTheEnvironmentByDefault(t *testing.T) {
 	first, _ := promotionEnvs(t)
 	rel := testRelease(t)
 	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
-	out, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "")
+	out, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "", false)
 	require.NoError(t, err, cliMessage(err))
-	steps := []string{"| verification tool | ok", "| apply | ok", "| read outputs | ok", "| services running the release | ok | 0s | services done", "| smoke materialization | ok | 0s | smoke done", "| quality gate | ok | 0s | outcome pass (report s3://lake-bucket/quality/" + rel.ID + "-", "| record | ok"}
+	steps := []string{"| verification tool | ok", "| apply | ok", "| read outputs | ok", "| services running the release | ok | 0s | services done", "| smoke materialization | ok | 0s | smoke done", "| quality gate | ok | 0s | outcome pass on audit-" + rel.ID + " (report s3://lake-bucket/quality/" + rel.ID + "-", "| record | ok"}
 	for _, step := range steps {
 		assert.Contains(t, out, step)
 	}
@@ -113,7 +113,7 @@ func TestDeployRefusesToVerifyAnEnvironmentThatDoesNotRunTheRelease(t *testing.T
 	rel := testRelease(t)
 	other := "registry.example/lakehouse@sha256:" + strings.Repeat("9", 64)
 	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, other, "pass")
-	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "")
+	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "", false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| read outputs | failed")
@@ -129,7 +129,7 @@ func TestDeployRecordsAFailedSmokeTaskWithItsReason(t *testing.T) {
 	rel := testRelease(t)
 	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
 	eng.FailExec(1, "", "smoke task abc\nenvrun smoke: the smoke task abc exited with 1\nlast lines of its log:\nValueError: boom", envrunPath, "smoke")
-	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "")
+	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "", false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| smoke materialization | failed")
@@ -144,7 +144,7 @@ func TestDeployRecordsAFailingInEnvironmentGate(t *testing.T) {
 	first, _ := promotionEnvs(t)
 	rel := testRelease(t)
 	m, _, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "fail")
-	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "")
+	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "", false)
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "| quality gate | failed")
 	e, err := promotion.ParseEntry([]byte(ledger.logs["iceberg-lakehouse/"+first+"/releases"][0]))
@@ -179,7 +179,7 @@ func TestDeployStopsBeforeApplyWhenTheVerificationToolDoesNotBuild(t *testing.T)
 	rel := testRelease(t)
 	m, eng, ledger, raw := inEnvironmentEngine(t, first, rel, rel.RuntimeImage, "pass")
 	eng.FailExec(1, "", "cmd/envrun/main.go:9:2: undefined: cli.Run", "go", "build", "-trimpath", "-o", "/out/envrun")
-	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "")
+	_, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "", false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| verification tool | failed")
@@ -204,7 +204,7 @@ func TestDeployToAnEnvironmentWithoutDagsterRunsOnlyTheGate(t *testing.T) {
 		}
 		return nil, false
 	})
-	out, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "")
+	out, err := withAWS(m).Deploy(t.Context(), first, dag.Directory().WithNewFile("release.json", raw).File("release.json"), "aws", nil, nil, false, "", "", false)
 	require.NoError(t, err, cliMessage(err))
 	assert.Contains(t, out, "| smoke materialization | skipped")
 	assert.Contains(t, out, "| quality gate | ok")

@@ -17,7 +17,7 @@ import (
 
 func TestCiRefusesAnUnknownEnvironmentBeforeAnyCheckOrBuild(t *testing.T) {
 	m, eng, _ := ciEngine(t, "pass")
-	_, err := m.Ci(t.Context(), "zzmissing", false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	_, err := m.Ci(t.Context(), "zzmissing", false, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.True(t, strings.HasPrefix(msg, `ci: unknown environment "zzmissing": known environments are `), msg)
@@ -29,7 +29,7 @@ func TestCiRefusesAnUnknownEnvironmentBeforeAnyCheckOrBuild(t *testing.T) {
 
 func TestCiRefusesAnOverrideOfAServiceTheStackLacksBeforeAnyBuild(t *testing.T) {
 	m, eng, _ := ciEngine(t, "pass")
-	_, err := m.Ci(t.Context(), localEnv(t), false, false, nil, []string{"zznosuch=registry.example/x:1"}, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	_, err := m.Ci(t.Context(), localEnv(t), false, false, false, nil, []string{"zznosuch=registry.example/x:1"}, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "--service-image: no service zznosuch in this stack (services: ")
 	assert.Negative(t, queryIndex(eng, "publish("))
@@ -61,7 +61,7 @@ func TestAStackThatNeedsThePasswordSaysOnceWhichFlagPassesIt(t *testing.T) {
 	assert.NotContains(t, msg, "required variable", "compose-go's five per-use errors stay out")
 
 	m, eng, _ := ciEngine(t, "pass")
-	_, err = m.Ci(t.Context(), env, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	_, err = m.Ci(t.Context(), env, false, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "pass --postgres-password env://DAGSTER_POSTGRES_PASSWORD", "ci takes the flag too")
 	assert.Negative(t, queryIndex(eng, "publish("))
@@ -89,7 +89,7 @@ func TestAFailingOneShotJobIsReportedAsThatJob(t *testing.T) {
 	require.NotEmpty(t, waiter, "and a service that waits for it")
 	eng.FailExec(1, "", "cannot connect to master zzstore:9333 within 30s", argv...)
 
-	r, err := m.CiResult(t.Context(), env, true, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	r, err := m.CiResult(t.Context(), env, true, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
 	require.NoError(t, err)
 	msg := r.Markdown
 	assert.Contains(t, msg, "stack "+env+": one-shot job "+job+" failed:")
@@ -103,7 +103,7 @@ func TestAMalformedReleaseRecordNamesTheFile(t *testing.T) {
 	malformed := "{\n  \"schema_version\": 1,\n  oops\n}\n"
 	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) { return malformed, c.Has("file", "path", "zz-release.json") })
 	bad := dag.Directory().WithNewFile("zz-release.json", malformed).File("zz-release.json")
-	_, err := m.Deploy(t.Context(), env, bad, "", nil, nil, false, "", "")
+	_, err := m.Deploy(t.Context(), env, bad, "", nil, nil, false, "", "", false)
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "release record zz-release.json:3: not valid JSON")
 }

@@ -67,7 +67,7 @@ func TestDeployDuringAFreezeIsRefusedBeforeAnyPlanWithTheNextAllowedTime(t *test
 	m, eng, ledger, record := deployEngineAt(t, root, policyEnv, rel, "pass")
 	passedIn(t, ledger, first, rel, time.Now().UTC().Add(-time.Hour))
 
-	_, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "", "")
+	_, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "", "", false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| promotion calendar | failed")
@@ -78,7 +78,7 @@ func TestDeployDuringAFreezeIsRefusedBeforeAnyPlanWithTheNextAllowedTime(t *test
 	assert.False(t, executed(eng, "/tmp/lakehouse-ledger", "read"), "no ledger is even read")
 	assert.Len(t, ledger.logs["iceberg-lakehouse/"+policyEnv+"/releases"], 0, "nothing is recorded")
 
-	_, err = withAWS(m).Promote(t.Context(), first, policyEnv, "aws", nil, true, "", "")
+	_, err = withAWS(m).Promote(t.Context(), first, policyEnv, "aws", nil, true, "", "", false)
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), policyEnv+" is frozen by promotion_freeze_dates[0]", "promote honours the freeze too")
 	assert.False(t, executed(eng, "terraform"), "nothing is planned")
@@ -91,7 +91,7 @@ func TestBreakGlassDeploysThroughAFreezeAndTheLedgerRecordsWhy(t *testing.T) {
 	m, eng, ledger, record := deployEngineAt(t, root, policyEnv, rel, "pass")
 	passedIn(t, ledger, first, rel, time.Now().UTC().Add(-time.Hour))
 
-	out, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "ingestion hotfix, approved by the zz on-call", "zz-oncall@example.com")
+	out, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "ingestion hotfix, approved by the zz on-call", "zz-oncall@example.com", false)
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "| promotion calendar | ok")
 	assert.Contains(t, out, "frozen; overridden by --break-glass")
@@ -115,7 +115,7 @@ func TestBreakGlassNeverReplacesTheEvidence(t *testing.T) {
 	window, _ := frozenNow()
 	root, _ := policyRepo(t, map[string]string{"promotion_freeze_dates": window})
 	m, eng, ledger, record := deployEngineAt(t, root, policyEnv, testRelease(t), "pass")
-	_, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "ingestion hotfix", "")
+	_, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "ingestion hotfix", "", false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| promotion calendar | ok")
@@ -124,7 +124,7 @@ func TestBreakGlassNeverReplacesTheEvidence(t *testing.T) {
 	assert.Negative(t, queryIndex(eng, `"apply"`), "nothing is applied")
 	assert.Empty(t, ledger.logs["iceberg-lakehouse/"+policyEnv+"/releases"])
 
-	_, err = withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, " \t ", "zz-oncall")
+	_, err = withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, " \t ", "zz-oncall", false)
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "--break-glass needs a reason")
 }
@@ -136,7 +136,7 @@ func TestADeployBeforeTheSoakEndsIsRefusedWithTheTimeItEnds(t *testing.T) {
 	released := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
 	passedIn(t, ledger, first, rel, released)
 
-	_, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "", "")
+	_, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "", "", false)
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| upstream evidence | failed")
@@ -145,7 +145,7 @@ func TestADeployBeforeTheSoakEndsIsRefusedWithTheTimeItEnds(t *testing.T) {
 	assert.Negative(t, queryIndex(eng, `"apply"`), "nothing is applied")
 	assert.Empty(t, ledger.logs["iceberg-lakehouse/"+policyEnv+"/releases"], "nothing is recorded")
 
-	out, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "the zz incident needs it now", "")
+	out, err := withAWS(m).Deploy(t.Context(), policyEnv, record, "aws", nil, nil, true, "the zz incident needs it now", "", false)
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "soak overridden by --break-glass")
 	e, err := promotion.ParseEntry([]byte(ledger.logs["iceberg-lakehouse/"+policyEnv+"/releases"][0]))

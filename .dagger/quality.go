@@ -91,7 +91,10 @@ const (
 // catalog) for env and reads its report. The gate's exit code is an
 // answer (pass, fail, warn, error), not a failure; a missing or unreadable
 // report is.
-func runGate(ctx context.Context, ctr *dagger.Container, env string, rec *release.Record, warningsBlock bool) (*GateReport, error) {
+//
+// gateArgs go to the gate after its own (e.g. --branch: judge that
+// branch's head, never the published state).
+func runGate(ctx context.Context, ctr *dagger.Container, env string, rec *release.Record, warningsBlock bool, gateArgs ...string) (*GateReport, error) {
 	if rec != nil {
 		ctr = ctr.
 			WithEnvVariable("LAKEHOUSE_RELEASE_COMMIT", rec.Commit).
@@ -101,8 +104,8 @@ func runGate(ctx context.Context, ctr *dagger.Container, env string, rec *releas
 	ctr = ctr.
 		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
 		WithExec([]string{"mkdir", "-p", gateOut}).
-		WithExec([]string{"python", "-m", "lakehouse.quality.gate", "--env", env, "--project-dir", appDir,
-			"--out", gateJSONPath, "--markdown", gateMDPath}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+		WithExec(append([]string{"python", "-m", "lakehouse.quality.gate", "--env", env, "--project-dir", appDir,
+			"--out", gateJSONPath, "--markdown", gateMDPath}, gateArgs...), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
 	code, err := ctr.ExitCode(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("quality %s: run the gate: %w", env, err)
@@ -156,7 +159,7 @@ func (s *Stack) Quality(
 }
 
 // quality runs the gate against the stack for rec (nil: no release).
-func (s *Stack) quality(ctx context.Context, rec *release.Record) (*GateReport, error) {
+func (s *Stack) quality(ctx context.Context, rec *release.Record, gateArgs ...string) (*GateReport, error) {
 	b, err := s.builder()
 	if err != nil {
 		return nil, err
@@ -167,7 +170,7 @@ func (s *Stack) quality(ctx context.Context, rec *release.Record) (*GateReport, 
 	}
 	envFile := ".env." + s.Env
 	ctr = ctr.WithFile(appDir+"/"+envFile, s.Source.File(composeDir+"/"+envFile), dagger.ContainerWithFileOpts{Owner: appOwner})
-	return runGate(ctx, ctr, s.Env, rec, s.WarningsBlock)
+	return runGate(ctx, ctr, s.Env, rec, s.WarningsBlock, gateArgs...)
 }
 
 // releaseFact renders a release for reports.

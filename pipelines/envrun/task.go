@@ -29,6 +29,13 @@ type Run struct {
 	// Args replace the container's command when non-empty (after
 	// Task.Command, which they extend).
 	Args []string
+	// Command, when non-empty, replaces Task.Command (Args still follow):
+	// another program of the same image, e.g. lakehouse.wap in the smoke
+	// task's runtime image.
+	Command []string
+	// LogLines is how many of the container's last log lines to read even
+	// when it exits 0 (a command whose answer is in its log).
+	LogLines int32
 	// StartedBy tags the task (ECS's startedBy, at most 36 characters).
 	StartedBy string
 	Timeout   time.Duration
@@ -59,7 +66,11 @@ func (run Run) Input() *ecs.RunTaskInput {
 	for _, k := range keys {
 		override.Environment = append(override.Environment, types.KeyValuePair{Name: aws.String(k), Value: aws.String(run.Env[k])})
 	}
-	if cmd := append(append([]string{}, run.Task.Command...), run.Args...); len(cmd) > 0 {
+	base := run.Task.Command
+	if len(run.Command) > 0 {
+		base = run.Command
+	}
+	if cmd := append(append([]string{}, base...), run.Args...); len(cmd) > 0 {
 		override.Command = cmd
 	}
 	public := types.AssignPublicIpDisabled
@@ -132,8 +143,8 @@ func (r *Runner) RunTask(ctx context.Context, run Run) (Result, error) {
 			continue
 		}
 		res := Outcome(task, run.Task.Container)
-		if res.ExitCode == nil || *res.ExitCode != 0 {
-			res.LogTail = r.logTail(ctx, run, arn, 40)
+		if res.ExitCode == nil || *res.ExitCode != 0 || run.LogLines > 0 {
+			res.LogTail = r.logTail(ctx, run, arn, max(40, run.LogLines))
 		}
 		return res, nil
 	}

@@ -70,6 +70,10 @@ type Entry struct {
 	BreakGlass *BreakGlass `json:"break_glass,omitempty"`
 	// Rollback says what a rollback entry moved back (nil otherwise).
 	Rollback *Rollback `json:"rollback,omitempty"`
+	// Audit is what the verification did with the data: the audit branch,
+	// the state it was made from, what the gate judged and what was
+	// published (nil for entries from before write-audit-publish).
+	Audit *Audit `json:"audit,omitempty"`
 	// RecordedAt is when the entry was written.
 	RecordedAt string `json:"recorded_at"`
 	// Run is the deploy's run report (JSON).
@@ -108,8 +112,8 @@ func ParseEntry(raw []byte) (Entry, error) {
 	}
 	switch e.SchemaVersion {
 	case 1:
-		if e.Kind != "" || e.BreakGlass != nil || e.Rollback != nil {
-			return Entry{}, fmt.Errorf("ledger entry of schema 1 has kind, break_glass or rollback, which came with schema 2")
+		if e.Kind != "" || e.BreakGlass != nil || e.Rollback != nil || e.Audit != nil {
+			return Entry{}, fmt.Errorf("ledger entry of schema 1 has kind, break_glass, rollback or audit, which came with schema 2")
 		}
 		e.Kind = DeployEntry
 	case EntrySchemaVersion:
@@ -131,6 +135,11 @@ func ParseEntry(raw []byte) (Entry, error) {
 	if e.BreakGlass != nil {
 		if err := e.BreakGlass.check(); err != nil {
 			return Entry{}, fmt.Errorf("ledger entry: break_glass: %w", err)
+		}
+	}
+	if e.Audit != nil {
+		if err := e.Audit.check(e.Kind, e.Verdict); err != nil {
+			return Entry{}, fmt.Errorf("ledger entry: audit: %w", err)
 		}
 	}
 	switch e.Kind {

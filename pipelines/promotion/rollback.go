@@ -16,6 +16,9 @@ type Rollback struct {
 	Replaced release.Record `json:"replaced"`
 	// Tables are the tables moved, each from its snapshot to an earlier one.
 	Tables []TableRollback `json:"tables"`
+	// MovedFrom is every table's published snapshot before the rollback:
+	// a later rollback to Replaced restores it (moves forward again).
+	MovedFrom map[string]string `json:"moved_from,omitempty"`
 	// By is who rolled back, when known.
 	By string `json:"by,omitempty"`
 	// Reason says why.
@@ -49,6 +52,9 @@ func (e Entry) checkRollback() error {
 	}
 	if sameRelease(rb.Replaced, e.Release) {
 		return fmt.Errorf("a rollback from release %s to itself", e.Release.ID)
+	}
+	if err := checkSnapshots(rb.MovedFrom); err != nil {
+		return fmt.Errorf("rollback.moved_from: %w", err)
 	}
 	seen := map[string]bool{}
 	for i, t := range rb.Tables {

@@ -88,6 +88,10 @@ func (e *Engine) Close() error { return nil }
 
 // Do answers one GraphQL request.
 func (e *Engine) Do(req *http.Request) (*http.Response, error) {
+	// A cancelled caller gets no answer, as from a real engine's transport.
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
 	var body struct {
 		Query string `json:"query"`
 	}

@@ -13,12 +13,17 @@
 //	envrun services --outputs OUT.json [--timeout 20m]
 //	envrun smoke    --outputs OUT.json [--timeout 1h] [--started-by ID] [-- ARGS]
 //	envrun gate     --outputs OUT.json --run-id ID [--out DIR] [--timeout 1h] [--started-by ID] [-- GATE ARGS]
+//	envrun wap      --outputs OUT.json [--timeout 1h] [--started-by ID] -- WAP ARGS
 //
 // OUT.json is `terraform output -json` of the applied environment. Progress
 // goes to stderr; gate writes the report to DIR/gate.json and DIR/gate.md
 // (without --out it prints gate.json on stdout), services and smoke print a
 // one-line summary. Exit status 0 when the work finished (for gate:
 // a report was read, whatever its outcome), 1 otherwise, 2 on a usage error.
+// wap runs `python -m lakehouse.wap WAP ARGS` as a one-off task of the
+// smoke task's definition (the runtime image, its command replaced), prints
+// the command's JSON document on stdout and exits with the command's own
+// code (0 ok, 1 refused, 3 error); 1 with no document when it did not run.
 // Verbs, flags, summaries and exit codes are the same on both clouds.
 package cli
 
@@ -42,6 +47,7 @@ const usage = `usage:
   envrun services --outputs OUT.json [--timeout 20m]
   envrun smoke    --outputs OUT.json [--timeout 1h] [--started-by ID] [-- ARGS]
   envrun gate     --outputs OUT.json --run-id ID [--out DIR] [--timeout 1h] [--started-by ID] [-- GATE ARGS]
+  envrun wap      --outputs OUT.json [--timeout 1h] [--started-by ID] -- WAP ARGS
 
   OUT.json is "terraform output -json" of the applied environment; its
   launchers say where the work runs: ECS tasks (aws/) or Cloud Run jobs (gcp/).
@@ -92,6 +98,8 @@ func parse(verb string, argv []string) (options, error) {
 		return o, cliexit.UsageError{Msg: "--run-id and --out apply to gate only"}
 	case verb == "services" && len(o.args) > 0:
 		return o, cliexit.UsageError{Msg: "services takes no arguments"}
+	case verb == "wap" && len(o.args) == 0:
+		return o, cliexit.UsageError{Msg: "wap needs the lakehouse.wap command after --, e.g. -- status --branch audit-<release id>"}
 	}
 	return o, nil
 }
@@ -111,6 +119,8 @@ type verifier interface {
 	services(ctx context.Context, outs envrun.Outputs, timeout time.Duration) (int, error)
 	smoke(ctx context.Context, outs envrun.Outputs, o options) (envrun.Result, error)
 	gate(ctx context.Context, outs envrun.Outputs, o options) (envrun.Report, envrun.Result, error)
+	// wap runs lakehouse.wap as a task of the smoke definition, reading its log.
+	wap(ctx context.Context, outs envrun.Outputs, o options) (envrun.Result, error)
 	close()
 }
 
@@ -120,7 +130,7 @@ func Run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 }
 
 func run(ctx context.Context, argv []string, stdout, stderr io.Writer, d deps) int {
-	if len(argv) == 0 || (argv[0] != "services" && argv[0] != "smoke" && argv[0] != "gate") {
+	if len(argv) == 0 || (argv[0] != "services" && argv[0] != "smoke" && argv[0] != "gate" && argv[0] != "wap") {
 		fmt.Fprint(stderr, usage)
 		return cliexit.Usage
 	}
@@ -129,6 +139,14 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer, d deps) i
 	if err != nil {
 		fmt.Fprintf(stderr, "envrun %s: %v\n%s", verb, err, usage)
 		return cliexit.Usage
+	}
+	if verb == "wap" {
+		code, err := runWap(ctx, o, stdout, stderr, d)
+		if err != nil {
+			fmt.Fprintf(stderr, "envrun wap: %v\n", err)
+			return cliexit.Failure
+		}
+		return code
 	}
 	if err := execute(ctx, verb, o, stdout, stderr, d); err != nil {
 		fmt.Fprintf(stderr, "envrun %s: %v\n", verb, err)
@@ -236,4 +254,41 @@ func writeReport(stdout io.Writer, dir string, report envrun.Report) error {
 
 func summary(w io.Writer, msg string) error {
 	return json.NewEncoder(w).Encode(map[string]string{"summary": msg})
+}
+
+// runWap runs one lakehouse.wap command inside the environment, prints its
+// document and returns its exit code.
+func runWap(ctx context.Context, o options, stdout, stderr io.Writer, d deps) (int, error) {
+	raw, err := os.ReadFile(o.outputs)
+	if err != nil {
+		return 0, fmt.Errorf("read the outputs: %w", err)
+	}
+	outs, err := envrun.ParseOutputs(raw)
+	if err != nil {
+		return 0, err
+	}
+	if !outs.HasSmoke() {
+		return 0, errors.New("this environment defines no smoke task (smoke_run is null), whose runtime image runs lakehouse.wap: enable Dagster (enable_dagster)")
+	}
+	v, err := d.verifier(ctx, outs, o.endpoint, func(s string) { fmt.Fprintln(stderr, s) })
+	if err != nil {
+		return 0, err
+	}
+	defer v.close()
+	res, err := v.wap(ctx, outs, o)
+	if err != nil {
+		return 0, err
+	}
+	doc, docErr := envrun.DocumentFromLog(res.LogTail)
+	if docErr != nil || res.ExitCode == nil {
+		why := res.Failure("lakehouse.wap")
+		if why == nil {
+			why = errors.New("the lakehouse.wap task exited 0")
+		}
+		return 0, fmt.Errorf("%v: %w", docErr, why)
+	}
+	if _, err := stdout.Write(append(doc, '\n')); err != nil {
+		return 0, err
+	}
+	return int(*res.ExitCode), nil
 }

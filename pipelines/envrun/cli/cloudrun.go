@@ -43,4 +43,9 @@ func (v cloudRunVerifier) gate(ctx context.Context, outs envrun.Outputs, o optio
 	return v.r.RunGate(ctx, cloudrun.GateRun{Gate: *outs.GateJob, RunID: o.runID, Args: o.args, Timeout: o.timeout})
 }
 
+func (v cloudRunVerifier) wap(ctx context.Context, outs envrun.Outputs, o options) (envrun.Result, error) {
+	return v.r.RunJob(ctx, cloudrun.Run{Name: "lakehouse.wap", Job: *outs.SmokeJob, Command: envrun.WapCommand(), Args: o.args,
+		LogLines: envrun.WapLogLines, Timeout: o.timeout})
+}
+
 func (v cloudRunVerifier) close() { _ = v.r.Close() }

@@ -65,4 +65,9 @@ func (v ecsVerifier) gate(ctx context.Context, outs envrun.Outputs, o options) (
 	return v.r.RunGate(ctx, v.objects, envrun.GateRun{Gate: *outs.Gate, RunID: o.runID, Args: o.args, StartedBy: o.startedBy, Timeout: o.timeout})
 }
 
+func (v ecsVerifier) wap(ctx context.Context, outs envrun.Outputs, o options) (envrun.Result, error) {
+	return v.r.RunTask(ctx, envrun.Run{Name: "lakehouse.wap", Task: *outs.Smoke, Command: envrun.WapCommand(), Args: o.args,
+		LogLines: envrun.WapLogLines, StartedBy: o.startedBy, Timeout: o.timeout})
+}
+
 func (ecsVerifier) close() {}

@@ -21,8 +21,15 @@ type Run struct {
 	// Env is added to (or overrides) the container's environment.
 	Env map[string]string
 	// Args are appended to the container's args for this execution.
-	Args    []string
-	Timeout time.Duration
+	Args []string
+	// Command, when non-empty, replaces the container's args (Args still
+	// follow): another program of the same image through its entrypoint,
+	// e.g. lakehouse.wap in the smoke job's runtime image.
+	Command []string
+	// LogLines is how many of the execution's last log lines to read even
+	// when it succeeds (a command whose answer is in its log).
+	LogLines int64
+	Timeout  time.Duration
 }
 
 // Overrides builds jobs.run's overrides for the job's first container.
@@ -33,8 +40,10 @@ type Run struct {
 // `/bin/sh -c <gate.sh> quality-gate`, no args) they become "$@" of
 // gate.sh, which passes them to the gate. Without run.Args the args are
 // left alone. nil when there is nothing to override.
-func Overrides(job *run.GoogleCloudRunV2Job, env map[string]string, args []string) *run.GoogleCloudRunV2Overrides {
-	if len(env) == 0 && len(args) == 0 {
+//
+// command, when non-empty, replaces the container's own args instead.
+func Overrides(job *run.GoogleCloudRunV2Job, env map[string]string, args []string, command ...string) *run.GoogleCloudRunV2Overrides {
+	if len(env) == 0 && len(args) == 0 && len(command) == 0 {
 		return nil
 	}
 	ctr := firstContainer(job)
@@ -47,8 +56,12 @@ func Overrides(job *run.GoogleCloudRunV2Job, env map[string]string, args []strin
 	for _, k := range keys {
 		o.Env = append(o.Env, &run.GoogleCloudRunV2EnvVar{Name: k, Value: env[k]})
 	}
-	if len(args) > 0 {
-		o.Args = append(append([]string{}, ctr.Args...), args...)
+	base := ctr.Args
+	if len(command) > 0 {
+		base = command
+	}
+	if len(args) > 0 || len(command) > 0 {
+		o.Args = append(append([]string{}, base...), args...)
 	}
 	return &run.GoogleCloudRunV2Overrides{ContainerOverrides: []*run.GoogleCloudRunV2ContainerOverride{o}}
 }
@@ -71,7 +84,7 @@ func (r *Runner) RunJob(ctx context.Context, rn Run) (envrun.Result, error) {
 	if err != nil {
 		return envrun.Result{}, fmt.Errorf("read the %s job %s: %s", rn.Name, rn.Job.Job, apiMessage(err))
 	}
-	op, err := jobs.Run(rn.Job.Name(), &run.GoogleCloudRunV2RunJobRequest{Overrides: Overrides(job, rn.Env, rn.Args)}).Context(ctx).Do()
+	op, err := jobs.Run(rn.Job.Name(), &run.GoogleCloudRunV2RunJobRequest{Overrides: Overrides(job, rn.Env, rn.Args, rn.Command...)}).Context(ctx).Do()
 	if err != nil {
 		return envrun.Result{}, fmt.Errorf("%w: Cloud Run refused to run the %s job %s: %s", envrun.ErrNotStarted, rn.Name, rn.Job.Job, apiMessage(err))
 	}
@@ -113,8 +126,8 @@ func (r *Runner) RunJob(ctx context.Context, rn Run) (envrun.Result, error) {
 			continue
 		}
 		res := r.outcome(ctx, exec)
-		if res.ExitCode == nil || *res.ExitCode != 0 {
-			res.LogTail = r.logTail(ctx, rn.Job.Project, name, 40)
+		if res.ExitCode == nil || *res.ExitCode != 0 || rn.LogLines > 0 {
+			res.LogTail = r.logTail(ctx, rn.Job.Project, name, max(40, rn.LogLines))
 		}
 		return res, nil
 	}

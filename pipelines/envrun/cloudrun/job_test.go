@@ -179,3 +179,22 @@ func TestRunJobThatDoesNotExist(t *testing.T) {
 	assert.Empty(t, f.Started())
 	assert.False(t, strings.Contains(err.Error(), "cancel"), "nothing ran, nothing to cancel")
 }
+
+// A wap run replaces the smoke job's args (the entrypoint stays) and reads
+// the log of a successful execution too.
+func TestRunJobWithACommandReplacesTheArgsAndReadsTheLog(t *testing.T) {
+	f := cloudruntest.New(t)
+	f.Job(smokeJob, smokeContainer(), cloudruntest.Succeeded())
+	f.Logs(smokeJob, "plan text", envrun.DocumentMarker+`1/1 {"command":"status"}`)
+	r, _ := runner(t, f)
+	rn := smokeRun(time.Minute, "status", "--branch", "audit-x")
+	rn.Command, rn.LogLines = envrun.WapCommand(), envrun.WapLogLines
+	res, err := r.RunJob(context.Background(), rn)
+	require.NoError(t, err)
+	st := f.Started()[0]
+	assert.Equal(t, append(envrun.WapCommand(), "status", "--branch", "audit-x"), st.Request.Overrides.ContainerOverrides[0].Args)
+	assert.Equal(t, append(append(append([]string{}, smokeCommand...), envrun.WapCommand()...), "status", "--branch", "audit-x"), st.Argv, "through the image's entrypoint")
+	doc, err := envrun.DocumentFromLog(res.LogTail)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"command":"status"}`, string(doc))
+}
