@@ -140,7 +140,8 @@ def test_gate_passes_on_materialized_assets(lake, soda_python, tmp_path):
     }
     assert report["summary"]["fail"] == 0 and report["summary"]["checks"] >= 20
     assert report["tool_versions"]["soda-core"].startswith("3.5.")
-    assert report["tool_versions"]["duckdb"].startswith("1.0.")
+    assert report["tool_versions"]["duckdb"].startswith("1.5.")
+    assert report["tool_versions"]["duckdb-extension-iceberg"] == report["tool_versions"]["duckdb"]
     rows = {t["name"]: t["row_count"] for t in report["tables"]}
     assert rows["event_stream"] == 300
     assert "**PASS**" in markdown

@@ -6,7 +6,7 @@ from lakehouse.tables import MASK
 from tests.conftest import EVENTS_PER_DAY, materialize_all
 from tests.test_gate import run_gate
 from tests.test_gate_incremental import NEW_DAY, events_day, tables
-from tests.test_gate_stream import pii_in_snapshot
+from tests.test_gate_reading import pii_in_snapshot
 from tests.test_s3_storage import BUCKET, s3_endpoint  # noqa: F401 (fixture)
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}

@@ -19,7 +19,7 @@ from tests.conftest import EVENTS_PER_DAY, PROJECT_DIR, materialize_all, process
 from tests.servers import CREDENTIALS
 from tests.test_gate import run_gate
 from tests.test_gate_incremental import NEW_DAY, events_day, tables
-from tests.test_gate_stream import pii_in_snapshot
+from tests.test_gate_reading import pii_in_snapshot
 
 pytestmark = pytest.mark.rest
 

@@ -1,20 +1,21 @@
-"""Quality gate: Soda Core v3 checks over an environment's Iceberg tables.
+"""Quality gate: Soda Core v3 checks over an environment's Iceberg tables, read in place.
 
-Runs in the Soda virtualenv (soda-core-duckdb 3.5.x, duckdb<1.1); imports only the
-standard library, pyiceberg, pyarrow, duckdb, soda and lakehouse.{config,catalog,tables,
-quality}.
+Runs in the Soda virtualenv (soda-core-duckdb 3.5.6 on DuckDB 1.5 with its iceberg,
+avro and httpfs extensions from their wheels); imports only the standard library,
+pyiceberg, duckdb, soda and lakehouse.{config,catalog,tables,quality}.
 
     python -m lakehouse.quality.gate --env dev --out gate.json --markdown gate.md \
         [--incremental [--since-report last-pass.json]] \
         [--commit SHA --runtime-image REPO@sha256:... --gate-image REPO@sha256:...]
 
-Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg plans each table's scan
-(full, or only the appends since its last passing snapshot) -> the rows stream, one
-data file at a time, deletes applied and PII masked unless admin, into local Parquet
-copies -> a new DuckDB file of views over them, swapped in as
-``.soda/<env>/lakehouse.duckdb`` when every table was read in full (the file
-configuration.yaml points at, so ``soda scan`` works afterwards) -> one Soda scan per
-``soda_checks/<table>_checks.yaml`` with DuckDB's memory limited -> one normalized
+Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg pins each table's snapshot
+and plans its scan (full, or only the appends since its last passing snapshot; equality
+deletes refused) -> a new DuckDB file with one view per table over DuckDB's Iceberg
+reader where the table lies (local files, s3://, gs://; positional deletes applied, PII
+masked in SQL unless admin: reading.py) -> one Soda scan per
+``soda_checks/<table>_checks.yaml`` with DuckDB's memory limited -> the file swapped in
+as ``.soda/<env>/lakehouse.duckdb`` when every table was read in full (the file
+configuration.yaml points at, so ``soda scan`` works afterwards) -> one normalized
 report naming the release it judged and the snapshot of every table. Exit codes: 0
 pass, 1 fail, 2 warn, 3 error. Every error (bad configuration, usage, a crash) is exit
 3 with an ``error`` report whenever the report path can be written.
@@ -37,6 +38,8 @@ from typing import Any
 
 from lakehouse.config import ConfigError, Settings
 from lakehouse.quality.cli import UsageError, build_parser, salvage
+from lakehouse.quality.duck import MIB, ExtensionMissing, memory_ceiling
+from lakehouse.quality.duck import extension_files as duck_extensions
 from lakehouse.quality.incremental import (
     BaseError,
     record_passing,
@@ -44,7 +47,7 @@ from lakehouse.quality.incremental import (
     report_bases,
     state_path,
 )
-from lakehouse.quality.materialize import TableState, complete, full_copies, materialize
+from lakehouse.quality.reading import TableState, complete, full_reads, read_tables
 from lakehouse.quality.report import (
     EXIT_CODES,
     Release,
@@ -52,10 +55,10 @@ from lakehouse.quality.report import (
     build_report,
     render_markdown,
 )
-from lakehouse.quality.snapshot import MIB, Snapshot, default_path, memory_ceiling
+from lakehouse.quality.snapshot import Snapshot, default_path
 from lakehouse.quality.soda_scan import CHECKS_DIR, check_files, checks_name, scan_table
 
-GATE_VERSION = "2.0.0"
+GATE_VERSION = "3.0.0"
 EXIT_ERROR = EXIT_CODES["error"]
 
 
@@ -65,7 +68,13 @@ def _now() -> str:
 
 def tool_versions() -> dict[str, str]:
     versions = {"lakehouse-gate": GATE_VERSION, "python": platform.python_version()}
-    for dist in ("soda-core", "soda-core-duckdb", "duckdb", "pyiceberg", "pyarrow"):
+    for dist in (
+        "soda-core",
+        "soda-core-duckdb",
+        "duckdb",
+        "duckdb-extension-iceberg",
+        "pyiceberg",
+    ):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -115,26 +124,26 @@ def _result(name: str, path: Path, info: TableState, snapshot: Snapshot, env: st
 def run_gate(
     settings: Settings, options: Options, release: Release
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Copy, scan and judge every table with checks; the report and notes by table."""
+    """Read, scan and judge every table with checks; the report and notes by table."""
     started = _now()
     files = check_files()
     errors: list[str] = []
     results: list[TableResult] = []
     snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
     try:
-        state = materialize(
+        state = read_tables(
             settings,
             list(files),
-            snapshot,
+            snapshot.con,
             incremental=options.incremental,
             bases=options.bases,
         )
         for name, path in files.items():
-            info = state.get(name, TableState(error="not copied"))
+            info = state.get(name, TableState(error="not read"))
             results.append(_result(name, path, info, snapshot, settings.environment))
-        # `soda scan` gets only complete, full copies; an incremental gate leaves the
+        # `soda scan` gets only complete, full reads; an incremental gate leaves the
         # previous snapshot.
-        if full_copies(state):
+        if full_reads(state):
             snapshot.publish()
         else:
             snapshot.discard()
@@ -166,7 +175,7 @@ def refresh_snapshot(settings: Settings, options: Options) -> dict[str, TableSta
     """Only (re)write the snapshot ``soda scan`` reads; the previous one on failure."""
     snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
     try:
-        state = materialize(settings, list(check_files()), snapshot)
+        state = read_tables(settings, list(check_files()), snapshot.con)
     except BaseException:
         snapshot.discard()
         raise
@@ -232,20 +241,6 @@ def write_outputs(
     return report["exit_code"]
 
 
-def _use_returning_allocator() -> None:
-    """Give freed Arrow memory back to the system: Arrow's default allocator (mimalloc)
-    keeps it per thread, so the gate's resident memory would creep up with the number
-    of data files read. ``ARROW_DEFAULT_MEMORY_POOL`` still wins when it is set."""
-    import pyarrow as pa
-
-    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
-        return
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow built without jemalloc
-        pa.set_memory_pool(pa.system_memory_pool())
-
-
 def _options(args: argparse.Namespace, settings: Settings) -> Options:
     """The reading options; BaseError when --since-report cannot be used."""
     duckdb_path = args.duckdb_path or str(default_path(args.project_dir, settings.environment))
@@ -267,16 +262,16 @@ def _run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.for_environment(args.env, project_dir=args.project_dir)
         if args.materialize_only and (args.incremental or args.since_report):
-            raise ConfigError("--materialize-only copies whole tables: drop --incremental")
+            raise ConfigError("--materialize-only reads whole tables: drop --incremental")
         options = _options(args, settings)
-    except (ConfigError, BaseError, OSError) as exc:
+        duck_extensions()
+    except (ConfigError, BaseError, OSError, ExtensionMissing) as exc:
         kind = "configuration error" if isinstance(exc, ConfigError | OSError) else "error"
         if args.materialize_only:
             print(f"{kind}: {exc}", file=sys.stderr)
             return EXIT_ERROR
         report = error_report(args.env, f"{kind}: {exc}", release)
         return write_outputs(report, args.out, args.markdown)
-    _use_returning_allocator()
     if args.materialize_only:
         state = refresh_snapshot(settings, options)
         print(json.dumps({name: asdict(s) for name, s in state.items()}, indent=2))
