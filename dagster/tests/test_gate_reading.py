@@ -40,6 +40,7 @@ from lakehouse.config import Settings
 from lakehouse.quality.reading import DeletesNotSupported, plan
 from lakehouse.quality.soda_scan import CHECKS_DIR
 from lakehouse.tables import CONTRACTS, MASK
+from tests.conftest import PROJECT_DIR, process_env
 from tests.test_gate import checks_by_outcome, lake_copy, replace_events, run_gate
 
 
@@ -217,36 +218,50 @@ def test_the_gate_refuses_a_table_with_equality_deletes(lake, tmp_path, soda_pyt
     assert {t["outcome"] for t in report["tables"] if t["name"] != "event_stream"} == {"pass"}
 
 
-SNAPSHOT_CONFIG = (
-    "import duckdb, json, os, sys; from pathlib import Path; "
-    "path = Path(sys.argv[1]); "
-    "config = {'extension_directory': str(path.with_name('duckdb_extensions')), "
-    "'autoinstall_known_extensions': False, 'autoload_known_extensions': True}; "
-    "config.update(json.loads(os.environ.get('SNAPSHOT_S3', '{}'))); "
-    "c = duckdb.connect(str(path), read_only=True, config=config); "
-)
+# Opens the published snapshot exactly as `soda scan -c configuration.yaml` does: the
+# file rendered by Soda's template engine with this process's variables, its path and
+# `configuration` handed to duckdb.connect; then runs argv[1] (JSON: name -> SQL).
+AS_SODA_SCAN = r"""
+import json, sys, duckdb, yaml
+from soda.common.jinja import Jinja
+text = open(sys.argv[2], encoding="utf-8").read()
+source = yaml.safe_load(Jinja.resolve(text))["data_source lakehouse"]
+con = duckdb.connect(source["path"], read_only=True, config=source["configuration"])
+queries = json.loads(sys.argv[1])
+print(json.dumps({k: [list(r) for r in con.execute(q).fetchall()] for k, q in queries.items()}))
+"""
 
 
-def pii_in_snapshot(soda_python: str, snapshot: Path, s3: dict | None = None) -> dict[str, set]:
-    """The distinct values of every PII column, read from the published snapshot the way
-    `soda scan` opens it (configuration.yaml: its extension directory, read-only)."""
+def query_snapshot(
+    soda_python: str, snapshot: Path, queries: dict[str, str], env: dict[str, str] | None = None
+) -> dict[str, list[list]]:
+    """Run ``queries`` on the snapshot at ``<project>/.soda/<env>/lakehouse.duckdb`` from
+    the project directory, as `soda scan` would with ``env`` exported."""
+    configuration = PROJECT_DIR / "lakehouse" / "quality" / "configuration.yaml"
+    variables = {**(env or {}), "LAKEHOUSE_ENVIRONMENT": snapshot.parent.name}
+    proc = subprocess.run(
+        [soda_python, "-c", AS_SODA_SCAN, json.dumps(queries), str(configuration)],
+        cwd=snapshot.parents[2],
+        env=process_env(**variables),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def pii_in_snapshot(
+    soda_python: str, snapshot: Path, env: dict[str, str] | None = None
+) -> dict[str, set]:
+    """The distinct values of every PII column, read from the published snapshot."""
     queries = {
         f"{name}.{column}": f'SELECT DISTINCT "{column}" FROM "{name}"'
         for name, contract in CONTRACTS.items()
         for column in contract.pii_columns
     }
-    probe = SNAPSHOT_CONFIG + (
-        "q = json.loads(sys.argv[2]); "
-        "print(json.dumps({k: [r[0] for r in c.execute(v).fetchall()] for k, v in q.items()}))"
-    )
-    proc = subprocess.run(
-        [soda_python, "-c", probe, str(snapshot), json.dumps(queries)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "SNAPSHOT_S3": json.dumps(s3 or {})},
-    )
-    return {column: set(values) for column, values in json.loads(proc.stdout).items()}
+    found = query_snapshot(soda_python, snapshot, queries, env)
+    return {column: {row[0] for row in rows} for column, rows in found.items()}
 
 
 def test_a_reader_gate_sees_and_publishes_only_masked_pii(lake, tmp_path, soda_python):

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import lake_env, process_env, write_env_file
 from tests.test_gate import run_gate
-from tests.test_gate_reading import SNAPSHOT_CONFIG
+from tests.test_gate_reading import query_snapshot
 
 PREVIOUS = b"the previous snapshot, still being read by someone"
 PUBLISHED = {"lakehouse.duckdb", "duckdb_extensions", "gate-passing.json"}
@@ -36,16 +36,10 @@ def seed_previous(project: Path) -> Path:
 
 
 def rows_in(soda_python: str, path: Path) -> dict[str, int]:
-    """Row count of every view of the DuckDB file, opened as `soda scan` opens it."""
-    probe = SNAPSHOT_CONFIG + (
-        "names = sorted(r[0] for r in c.execute('SHOW TABLES').fetchall()); "
-        "print(json.dumps({n: c.execute(f'SELECT count(*) FROM \"{n}\"').fetchone()[0] "
-        "for n in names}))"
-    )
-    proc = subprocess.run(
-        [soda_python, "-c", probe, str(path)], capture_output=True, text=True, check=True
-    )
-    return json.loads(proc.stdout)
+    """Row count of every view of the snapshot, opened as `soda scan` opens it."""
+    (names,) = query_snapshot(soda_python, path, {"names": "SHOW TABLES"}).values()
+    queries = {name: f'SELECT count(*) FROM "{name}"' for (name,) in names}
+    return {name: rows[0][0] for name, rows in query_snapshot(soda_python, path, queries).items()}
 
 
 def tables_in(soda_python: str, path: Path) -> list[str]:

@@ -29,12 +29,13 @@ import json
 import os
 import platform
 import sys
+import threading
 import traceback
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse.config import ConfigError, Settings
 from lakehouse.quality.cli import UsageError, build_parser, salvage
@@ -47,7 +48,6 @@ from lakehouse.quality.incremental import (
     report_bases,
     state_path,
 )
-from lakehouse.quality.reading import TableState, complete, full_reads, read_tables
 from lakehouse.quality.report import (
     EXIT_CODES,
     Release,
@@ -56,7 +56,16 @@ from lakehouse.quality.report import (
     render_markdown,
 )
 from lakehouse.quality.snapshot import Snapshot, default_path
-from lakehouse.quality.soda_scan import CHECKS_DIR, check_files, checks_name, scan_table
+from lakehouse.quality.soda_scan import (
+    CHECKS_DIR,
+    check_files,
+    checks_name,
+    import_soda,
+    scan_table,
+)
+
+if TYPE_CHECKING:
+    from lakehouse.quality.reading import TableState
 
 GATE_VERSION = "3.0.0"
 EXIT_ERROR = EXIT_CODES["error"]
@@ -121,6 +130,32 @@ def _result(name: str, path: Path, info: TableState, snapshot: Snapshot, env: st
     return table
 
 
+def open_snapshot(options: Options, *, soda: bool = True) -> Snapshot:
+    """The snapshot's DuckDB (loading its extensions: a third of a second, mostly outside
+    Python's lock), made in a thread while this one imports pyiceberg and Soda."""
+    made: list[Snapshot] = []
+    failed: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            made.append(Snapshot(options.duckdb_path, memory_limit=options.memory_limit))
+        except BaseException as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=make, name="gate-duckdb")
+    worker.start()
+    try:
+        import lakehouse.quality.reading  # noqa: F401 (pyiceberg)
+
+        if soda:
+            import_soda()
+    finally:
+        worker.join()
+    if failed:
+        raise failed[0]
+    return made[0]
+
+
 def run_gate(
     settings: Settings, options: Options, release: Release
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -129,7 +164,9 @@ def run_gate(
     files = check_files()
     errors: list[str] = []
     results: list[TableResult] = []
-    snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
+    snapshot = open_snapshot(options)
+    from lakehouse.quality.reading import TableState, full_reads, read_tables
+
     try:
         state = read_tables(
             settings,
@@ -173,7 +210,9 @@ def run_gate(
 
 def refresh_snapshot(settings: Settings, options: Options) -> dict[str, TableState]:
     """Only (re)write the snapshot ``soda scan`` reads; the previous one on failure."""
-    snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
+    snapshot = open_snapshot(options, soda=False)
+    from lakehouse.quality.reading import complete, read_tables
+
     try:
         state = read_tables(settings, list(check_files()), snapshot.con)
     except BaseException:
@@ -275,6 +314,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.materialize_only:
         state = refresh_snapshot(settings, options)
         print(json.dumps({name: asdict(s) for name, s in state.items()}, indent=2))
+        from lakehouse.quality.reading import complete
+
         return EXIT_ERROR if not complete(state) else 0
     report, notes = run_gate(settings, options, release)
     code = write_outputs(report, args.out, args.markdown, notes)
