@@ -77,13 +77,8 @@ def _now() -> str:
 
 def tool_versions() -> dict[str, str]:
     versions = {"lakehouse-gate": GATE_VERSION, "python": platform.python_version()}
-    for dist in (
-        "soda-core",
-        "soda-core-duckdb",
-        "duckdb",
-        "duckdb-extension-iceberg",
-        "pyiceberg",
-    ):
+    # The extensions' version is DuckDB's: the gate loads them from v<duckdb version>/.
+    for dist in ("soda-core", "soda-core-duckdb", "duckdb", "pyiceberg", "pyarrow"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
