@@ -132,12 +132,12 @@ def memory_limit_of(con: Any) -> int:
     return int(float(number) * scale)
 
 
-def _s3_secret(settings: Settings) -> str:
+def _s3_secret(settings: Settings) -> dict[str, str]:
     """The S3 secret's options: the default AWS chain's keys and the project's endpoint."""
     import botocore.session
 
     credentials = botocore.session.Session().get_credentials()
-    options = {"REGION": settings.s3_region}
+    options = {"TYPE": "s3", "REGION": settings.s3_region}
     if credentials is not None:
         frozen = credentials.get_frozen_credentials()
         options["KEY_ID"], options["SECRET"] = frozen.access_key, frozen.secret_key
@@ -148,14 +148,10 @@ def _s3_secret(settings: Settings) -> str:
         options["ENDPOINT"] = endpoint.netloc
         options["USE_SSL"] = "true" if endpoint.scheme == "https" else "false"
     options["URL_STYLE"] = "path" if settings.s3_path_style else "vhost"
-    pairs = [
-        f"{key} {value}" if key == "USE_SSL" else f"{key} {sql_string(value)}"
-        for key, value in options.items()
-    ]
-    return "TYPE s3, " + ", ".join(pairs)
+    return options
 
 
-def _gcs_secret() -> str:
+def _gcs_secret() -> dict[str, str]:
     """A GCS secret with an OAuth token of Google's application default credentials."""
     import google.auth
     import google.auth.transport.requests
@@ -164,7 +160,11 @@ def _gcs_secret() -> str:
         scopes=["https://www.googleapis.com/auth/devstorage.read_only"]
     )
     credentials.refresh(google.auth.transport.requests.Request())
-    return f"TYPE gcs, BEARER_TOKEN {sql_string(credentials.token)}"
+    return {"TYPE": "gcs", "BEARER_TOKEN": credentials.token}
+
+
+SECRET_VALUES = ("KEY_ID", "SECRET", "SESSION_TOKEN", "BEARER_TOKEN")
+PLAIN_VALUES = ("TYPE", "USE_SSL")
 
 
 def add_storage_secret(con: Any, settings: Settings) -> None:
@@ -176,4 +176,15 @@ def add_storage_secret(con: Any, settings: Settings) -> None:
         options = _gcs_secret()
     else:
         return
-    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET lakehouse_storage ({options})")
+    pairs = ", ".join(
+        f"{key} {value}" if key in PLAIN_VALUES else f"{key} {sql_string(value)}"
+        for key, value in options.items()
+    )
+    try:
+        con.execute(f"CREATE OR REPLACE TEMPORARY SECRET lakehouse_storage ({pairs})")
+    except Exception as exc:  # DuckDB may quote the statement: never show a credential
+        message = str(exc)
+        for key in SECRET_VALUES:
+            if options.get(key):
+                message = message.replace(options[key], "***")
+        raise RuntimeError(f"DuckDB refused the {scheme} credentials: {message}") from None

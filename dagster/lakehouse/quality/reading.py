@@ -85,7 +85,7 @@ def appended_source(con: Any, table: Table, snapshot_id: int, tasks: list[FileSc
     """The data files of ``tasks`` read by field id as the table's schema at the snapshot."""
     described = con.execute(f"DESCRIBE SELECT * FROM {full_source(table, snapshot_id)}").fetchall()
     types = {row[0]: row[1] for row in described}
-    fields = [f for f in _schema(table, snapshot_id).fields]
+    fields = _schema(table, snapshot_id).fields
     mapping = ", ".join(
         f"{f.field_id}: {{name: {sql_string(f.name)}, type: {sql_string(types[f.name])}, "
         "default_value: NULL}"
