@@ -28,7 +28,7 @@ def lake_env(root: Path, **overrides: str) -> dict[str, str]:
     """Environment variables for a local SQL catalog (sqlite + files) under ``root``."""
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
     env = {
-        "LAKEHOUSE_ENVIRONMENT": "test",
+        "LAKEHOUSE_ENVIRONMENT": "zzfixture",
         "LAKEHOUSE_ACCESS_LEVEL": "admin",
         "LAKEHOUSE_ALERTING_ENABLED": "false",
         "LAKEHOUSE_DEPLOYED": "false",

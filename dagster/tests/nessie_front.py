@@ -37,6 +37,9 @@ class NessieFront:
     warehouse_name: str
     warehouse_location: str
     branches: tuple[str, ...] = ("main",)
+    # Nessie's marker in its config overrides (IcebergConfigurer): lakehouse.wap then
+    # takes the catalog for Nessie and branches it through Nessie's API v2.
+    nessie_marker: bool = False
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -151,6 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
             prefix=quote(prefix, safe=""), warehouse=self.front.warehouse_location
         )
         config.setdefault("overrides", {}).update(uri=f"{self.front.base}/iceberg/")
+        if self.front.nessie_marker:
+            config["overrides"]["nessie.is-nessie-catalog"] = "true"
         self._reply(200, json.dumps(config).encode(), [("Content-Type", "application/json")])
 
     do_GET = do_POST = do_DELETE = do_HEAD = do_PUT = _route

@@ -233,38 +233,3 @@ def soda_scan_cli(
         text=True,
         timeout=300,
     )
-
-
-def test_soda_cli_command_from_the_guide(lake, soda_python, tmp_path):
-    """`soda scan -d lakehouse -c lakehouse/quality/configuration.yaml <checks>`, run in a
-    project directory after the gate refreshed its snapshot: one configuration file
-    serves every environment through ${LAKEHOUSE_ENVIRONMENT}."""
-    project = tmp_path / "project"
-    write_env_file(project, lake["env"])
-    environment = lake["env"]["LAKEHOUSE_ENVIRONMENT"]
-    materialized = subprocess.run(
-        [
-            soda_python,
-            "-m",
-            "lakehouse.quality.gate",
-            "--env",
-            environment,
-            "--project-dir",
-            str(project),
-            "--materialize-only",
-        ],
-        cwd=project,
-        env=process_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert materialized.returncode == 0, materialized.stderr
-    assert (project / ".soda" / environment / "lakehouse.duckdb").is_file()
-    scan = soda_scan_cli(soda_python, project, {"LAKEHOUSE_ENVIRONMENT": environment})
-    assert scan.returncode == 0, scan.stdout + scan.stderr
-    assert "10/10 checks PASSED" in scan.stdout
-
-    scan = soda_scan_cli(soda_python, project, {})
-    assert scan.returncode != 0
-    assert "LAKEHOUSE_ENVIRONMENT-is-not-set" in scan.stdout + scan.stderr

@@ -40,7 +40,7 @@ def test_the_gate_needs_no_network(lake, tmp_path, soda_python):
     )
     assert (code, report["outcome"]) == (0, "pass"), markdown
     assert not (home / ".duckdb").exists()
-    published = tmp_path / "project" / ".soda" / "test" / "duckdb_extensions"
+    published = tmp_path / "project" / ".soda" / "zzfixture" / "duckdb_extensions"
     assert sorted(p.name for p in published.rglob("*.duckdb_extension")) == [
         "avro.duckdb_extension",
         "httpfs.duckdb_extension",
@@ -63,4 +63,4 @@ def test_a_broken_extension_wheel_is_an_error_report(lake, tmp_path, soda_python
     assert (code, report["outcome"]) == (3, "error")
     (message,) = report["errors"]
     assert "duckdb-extension-iceberg==1.5.5" in message and "iceberg.duckdb_extension" in message
-    assert not (tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb").exists()
+    assert not (tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb").exists()

@@ -269,7 +269,7 @@ def test_a_reader_gate_sees_and_publishes_only_masked_pii(lake, tmp_path, soda_p
     code, report, markdown = run_gate(soda_python, env, tmp_path, entry=masking_checks(tmp_path))
     assert (code, report["outcome"], report["access_level"]) == (0, "pass", "reader"), markdown
     assert raw_pii_seen(report) == {"event_stream": 0, "customer_dim": 0}
-    snapshot = tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb"
+    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
     for column, values in pii_in_snapshot(soda_python, snapshot).items():
         assert values - {None} == {MASK}, f"{column} leaked to the snapshot"
 
@@ -279,6 +279,6 @@ def test_an_admin_gate_sees_the_raw_values(lake, tmp_path, soda_python):
     assert code == 1
     seen = raw_pii_seen(report)
     assert seen["event_stream"] > 0 and seen["customer_dim"] > 0
-    snapshot = tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb"
+    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
     emails = pii_in_snapshot(soda_python, snapshot)["event_stream.user_email"]
     assert any("@example.com" in (e or "") for e in emails)

@@ -25,7 +25,7 @@ PUBLISHED = {"lakehouse.duckdb", "duckdb_extensions", "gate-passing.json"}
 
 
 def snapshot_dir(project: Path) -> Path:
-    return project / ".soda" / "test"
+    return project / ".soda" / "zzfixture"
 
 
 def seed_previous(project: Path) -> Path:
@@ -52,7 +52,7 @@ def leftovers(project: Path) -> set[str]:
 
 
 def gate_command(soda_python: str, project: Path, out: Path) -> list[str]:
-    command = [soda_python, "-m", "lakehouse.quality.gate", "--env", "test"]
+    command = [soda_python, "-m", "lakehouse.quality.gate", "--env", "zzfixture"]
     return [*command, "--project-dir", str(project), "--out", str(out)]
 
 
@@ -142,7 +142,7 @@ def test_materialize_only_keeps_the_previous_snapshot_on_failure(tmp_path, soda_
     write_env_file(project, lake_env(tmp_path / "empty-lake"))
     proc = subprocess.run(
         [
-            *(soda_python, "-m", "lakehouse.quality.gate", "--env", "test"),
+            *(soda_python, "-m", "lakehouse.quality.gate", "--env", "zzfixture"),
             *("--project-dir", str(project), "--materialize-only"),
         ],
         cwd=tmp_path,

@@ -28,10 +28,10 @@ def s3_endpoint(s3_server: str) -> str:
 
 
 def test_assets_and_gate_on_s3_compatible_storage(s3_endpoint, tmp_path, soda_python, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fixture")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fixture")
     env = {
-        "LAKEHOUSE_ENVIRONMENT": "test",
+        "LAKEHOUSE_ENVIRONMENT": "zzfixture",
         "LAKEHOUSE_ACCESS_LEVEL": "reader",
         "LAKEHOUSE_ALERTING_ENABLED": "false",
         "LAKEHOUSE_DEPLOYED": "false",
