@@ -35,11 +35,13 @@ def seed_previous(project: Path) -> Path:
     return path
 
 
-def rows_in(soda_python: str, path: Path) -> dict[str, int]:
-    """Row count of every view of the snapshot, opened as `soda scan` opens it."""
-    (names,) = query_snapshot(soda_python, path, {"names": "SHOW TABLES"}).values()
+def rows_in(soda_python: str, path: Path, env: dict[str, str] | None = None) -> dict[str, int]:
+    """Row count of every view of the snapshot, opened as `soda scan` opens it (with
+    ``env`` exported)."""
+    (names,) = query_snapshot(soda_python, path, {"names": "SHOW TABLES"}, env).values()
     queries = {name: f'SELECT count(*) FROM "{name}"' for (name,) in names}
-    return {name: rows[0][0] for name, rows in query_snapshot(soda_python, path, queries).items()}
+    counted = query_snapshot(soda_python, path, queries, env)
+    return {name: rows[0][0] for name, rows in counted.items()}
 
 
 def tables_in(soda_python: str, path: Path) -> list[str]:
@@ -134,6 +136,33 @@ def test_a_killed_gate_leaves_nothing_behind_for_good(lake, tmp_path, soda_pytho
         os.close(held)
     code, _, _ = run_gate(soda_python, lake["env"], tmp_path)
     assert leftovers(project) == PUBLISHED
+
+
+def test_a_killed_gate_that_keeps_nothing_leaves_nothing_behind_for_good(
+    lake, tmp_path, soda_python
+):
+    """`--duckdb-path :memory:` spills under $TMPDIR, locked by the same rule."""
+    project = tmp_path / "project"
+    write_env_file(project, lake["env"])
+    (tmp_path / "tmp").mkdir()
+    scratch = tmp_path / "tmp" / f"lakehouse-gate-{os.getuid()}"
+    env = process_env(TMPDIR=str(tmp_path / "tmp"))
+
+    def gate(out: str) -> list[str]:
+        return [*gate_command(soda_python, project, tmp_path / out), "--duckdb-path", ":memory:"]
+
+    killed = subprocess.Popen(gate("killed.json"), cwd=tmp_path, env=env)
+    deadline = time.monotonic() + 120
+    while not (scratch.is_dir() and any(p.suffix == ".lock" for p in scratch.iterdir())):
+        assert killed.poll() is None and time.monotonic() < deadline, "the gate never started"
+        time.sleep(0.02)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=60)
+    assert any(p.suffix == ".lock" for p in scratch.iterdir())
+    done = subprocess.run(gate("done.json"), cwd=tmp_path, env=env, timeout=300)
+    assert done.returncode == 0
+    assert sorted(scratch.iterdir()) == []
+    assert not snapshot_dir(project).exists() or leftovers(project) == {"gate-passing.json"}
 
 
 def test_materialize_only_keeps_the_previous_snapshot_on_failure(tmp_path, soda_python):

@@ -12,7 +12,8 @@ extensions its views need are installed from the wheels into ``<dir>/duckdb_exte
 While a gate runs it holds an exclusive lock on ``<dir>/.lakehouse.duckdb.<token>.lock``;
 the operating system releases it when the process ends, however it ends. Every gate
 starts by removing the files of tokens whose lock it can take: a gate killed mid-run
-leaves nothing behind for good.
+leaves nothing behind for good. A gate that keeps nothing (``--duckdb-path :memory:``)
+spills into ``$TMPDIR/lakehouse-gate-<uid>/`` under the same rule.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ EXTENSION_DIR = "duckdb_extensions"
 def default_path(project_dir: Path, environment: str) -> Path:
     """``<project_dir>/.soda/<env>/lakehouse.duckdb``: what configuration.yaml opens."""
     return Path(project_dir) / ".soda" / environment / "lakehouse.duckdb"
+
+
+def scratch_anchor() -> Path:
+    """What a ``:memory:`` gate names its spill directory and lock after: a directory of
+    this user's in the temporary directory, cleaned by the same rule as a snapshot's."""
+    return Path(tempfile.gettempdir()) / f"lakehouse-gate-{os.getuid()}" / "memory.duckdb"
 
 
 def _pattern(final: Path) -> re.Pattern[str]:
@@ -91,16 +98,13 @@ class Snapshot:
         self.token = secrets.token_hex(6)
         self._lock_fd: int | None = None
         self.con: Any = None
-        if final == MEMORY:
-            self.path = MEMORY
-            self.spill = Path(tempfile.mkdtemp(prefix="lakehouse-gate-"))
-        else:
-            target = Path(final)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            remove_leftovers(target)
-            self._hold_lock(target)
-            tmp, _, spill = _token_files(target, self.token)
-            self.path, self.spill = str(tmp), spill
+        # The files of this gate are named after ``anchor`` (its token, locked).
+        self.anchor = scratch_anchor() if final == MEMORY else Path(final)
+        self.anchor.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.anchor)
+        self._hold_lock(self.anchor)
+        tmp, _, self.spill = _token_files(self.anchor, self.token)
+        self.path = MEMORY if final == MEMORY else str(tmp)
         try:
             self.con = duck.connect(self.path, memory_limit=memory_limit, temp_directory=self.spill)
             self.memory_limit = duck.memory_limit_of(self.con)
@@ -129,8 +133,8 @@ class Snapshot:
 
     def _release(self) -> None:
         if self._lock_fd is not None:
-            target = Path(self.final)
-            Path(target.with_name(f".{target.name}.{self.token}.lock")).unlink(missing_ok=True)
+            lock = self.anchor.with_name(f".{self.anchor.name}.{self.token}.lock")
+            lock.unlink(missing_ok=True)
             os.close(self._lock_fd)
             self._lock_fd = None
 
@@ -162,7 +166,6 @@ class Snapshot:
         """Drop what was written; the previous snapshot stays as it was."""
         with contextlib.suppress(Exception):
             self._close()
-        if self.path != MEMORY:
-            for leftover in _token_files(Path(self.final), self.token):
-                _remove(leftover)
+        for leftover in _token_files(self.anchor, self.token):
+            _remove(leftover)
         self._release()
