@@ -55,7 +55,7 @@ def test_the_gate_full_then_incremental_over_rest(rest_catalog, tmp_path, soda_p
     assert (code, first["outcome"], first["mode"]) == (0, "pass", "full"), markdown
     assert first["catalog"]["type"] == "rest"
     assert first["catalog"]["uri"] == rest_catalog.front.uri("main")
-    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
+    snapshot = tmp_path / "project" / ".soda" / env["LAKEHOUSE_ENVIRONMENT"] / "lakehouse.duckdb"
     exported = {**env, **CREDENTIALS}
     for column, values in pii_in_snapshot(soda_python, snapshot, exported).items():
         assert values - {None} == {MASK}, f"{column} leaked to the snapshot"

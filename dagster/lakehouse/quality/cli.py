@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from lakehouse.config import PROJECT_DIR
+from lakehouse.config import PROJECT_DIR, ConfigError, check_branch_name
 from lakehouse.quality.duck import FLOOR_MEMORY_LIMIT, MIB, MIN_MEMORY_LIMIT, PER_THREAD_LIMIT
 from lakehouse.quality.report import COMMIT_PATTERN, IMAGE_PATTERN
 
@@ -52,6 +52,14 @@ def memory_size(value: str) -> int:
             "(below it, it can abort without a report)"
         )
     return size
+
+
+def branch_name(value: str) -> str:
+    """A branch the lakehouse writes to (argparse type); not main, the published state."""
+    try:
+        return check_branch_name(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; leave --branch out to judge main") from None
 
 
 def _release_value(
@@ -119,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
         "to half of the machine's memory (default: "
         f"{PER_THREAD_LIMIT // MIB} MiB per DuckDB thread, at least {MIN_MEMORY_LIMIT // MIB} "
         "MiB)",
+    )
+    parser.add_argument(
+        "--branch",
+        type=branch_name,
+        help="judge every table exactly at this branch's head (write-audit-publish: the "
+        "snapshot ids `python -m lakehouse.wap status --branch NAME` prints; Nessie: the "
+        "branch at that commit hash), and name it in the report; the DuckDB file `soda "
+        "scan` reads is then left as it was unless --duckdb-path names one (default: the "
+        "published state, main)",
     )
     parser.add_argument(
         "--incremental",

@@ -5,16 +5,18 @@ avro and httpfs extensions from their wheels); imports only the standard library
 pyiceberg, duckdb, soda and lakehouse.{config,catalog,tables,quality}.
 
     python -m lakehouse.quality.gate --env dev --out gate.json --markdown gate.md \
-        [--incremental [--since-report last-pass.json]] \
+        [--incremental [--since-report last-pass.json]] [--branch audit-<release id>] \
         [--commit SHA --runtime-image REPO@sha256:... --gate-image REPO@sha256:...]
 
 Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg pins each table's snapshot
+(the current one, or with ``--branch`` the branch's head as lakehouse.wap resolves it)
 and plans its scan (full, or only the appends since its last passing snapshot; equality
 deletes refused) -> a new DuckDB file with one view per table over DuckDB's Iceberg
 reader where the table lies (local files, s3://, gs://; positional deletes applied, PII
 masked in SQL unless admin: reading.py) -> one Soda scan per
 ``soda_checks/<table>_checks.yaml`` with DuckDB's memory limited -> the file swapped in
-as ``.soda/<env>/lakehouse.duckdb`` when every table was read in full (the file
+as ``.soda/<env>/lakehouse.duckdb`` when every table of the published state was read
+in full (a branch's views are never published there unless --duckdb-path says so; the file
 configuration.yaml points at, so ``soda scan`` works afterwards) -> one normalized
 report naming the release it judged and the snapshot of every table. Exit codes: 0
 pass, 1 fail, 2 warn, 3 error. Every error (bad configuration, usage, a crash) is exit
@@ -67,7 +69,7 @@ from lakehouse.quality.soda_scan import (
 if TYPE_CHECKING:
     from lakehouse.quality.reading import TableState
 
-GATE_VERSION = "3.0.0"
+GATE_VERSION = "3.1.0"
 EXIT_ERROR = EXIT_CODES["error"]
 
 
@@ -94,6 +96,8 @@ class Options:
     memory_limit: int | None = None  # bytes; None: per DuckDB thread
     incremental: bool = False
     bases: dict[str, str] | None = None  # passing snapshot per table (incremental)
+    branch: str | None = None  # judge this branch's head; None: the published state
+    publish: bool = True  # swap the views in for `soda scan` after complete full reads
 
 
 def _scan(snapshot: Snapshot, name: str, path: Path, environment: str) -> TableResult:
@@ -169,13 +173,14 @@ def run_gate(
             snapshot.con,
             incremental=options.incremental,
             bases=options.bases,
+            branch=options.branch,
         )
         for name, path in files.items():
             info = state.get(name, TableState(error="not read"))
             results.append(_result(name, path, info, snapshot, settings.environment))
-        # `soda scan` gets only complete, full reads; an incremental gate leaves the
-        # previous snapshot.
-        if full_reads(state):
+        # `soda scan` gets only complete, full reads of what it was asked for: an
+        # incremental gate, or a branch's (unpublished data), leaves the previous snapshot.
+        if options.publish and full_reads(state):
             snapshot.publish()
         else:
             snapshot.discard()
@@ -199,6 +204,7 @@ def run_gate(
         finished_at=_now(),
         tool_versions=tool_versions(),
         release=release,
+        branch=options.branch,
     )
     return report, {t.name: t.note for t in results if t.note}
 
@@ -220,7 +226,9 @@ def refresh_snapshot(settings: Settings, options: Options) -> dict[str, TableSta
     return state
 
 
-def error_report(environment: str, message: str, release: Release | None = None) -> dict[str, Any]:
+def error_report(
+    environment: str, message: str, release: Release | None = None, branch: str | None = None
+) -> dict[str, Any]:
     now = _now()
     return build_report(
         environment=environment,
@@ -232,6 +240,7 @@ def error_report(environment: str, message: str, release: Release | None = None)
         finished_at=now,
         tool_versions=tool_versions(),
         release=release or Release(),
+        branch=branch,
     )
 
 
@@ -266,7 +275,7 @@ def write_outputs(
         # The JSON must not say pass when the gate exits 3 (e.g. only the markdown failed).
         with contextlib.suppress(OSError):
             release = Release(**report["release"])
-            failed = error_report(report["environment"], message, release)
+            failed = error_report(report["environment"], message, release, report.get("branch"))
             _write_atomically(out, json.dumps(failed, indent=2) + "\n")
         return EXIT_ERROR
     for table, note in sorted((notes or {}).items()):
@@ -288,7 +297,10 @@ def _options(args: argparse.Namespace, settings: Settings) -> Options:
         )
         if problem:
             print(f"quality gate {settings.environment}: {problem}: full scans", file=sys.stderr)
-    return Options(duckdb_path, args.memory_limit, incremental, bases)
+    # A branch's views name unpublished data: `soda scan` readers never get them
+    # unless --duckdb-path asks for a file.
+    publish = args.branch is None or args.duckdb_path is not None
+    return Options(duckdb_path, args.memory_limit, incremental, bases, args.branch, publish)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -297,6 +309,11 @@ def _run(args: argparse.Namespace) -> int:
         settings = Settings.for_environment(args.env, project_dir=args.project_dir)
         if args.materialize_only and (args.incremental or args.since_report):
             raise ConfigError("--materialize-only reads whole tables: drop --incremental")
+        if args.materialize_only and args.branch:
+            raise ConfigError(
+                "--materialize-only refreshes what `soda scan` reads, the published state: "
+                "drop --branch (a branch is judged by the gate itself)"
+            )
         options = _options(args, settings)
         duck_extensions()
     except (ConfigError, BaseError, OSError, ExtensionMissing) as exc:
@@ -304,7 +321,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.materialize_only:
             print(f"{kind}: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        report = error_report(args.env, f"{kind}: {exc}", release)
+        report = error_report(args.env, f"{kind}: {exc}", release, args.branch)
         return write_outputs(report, args.out, args.markdown)
     if args.materialize_only:
         state = refresh_snapshot(settings, options)
@@ -339,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.materialize_only:
             return EXIT_ERROR
         release = Release(args.commit, args.runtime_image, args.gate_image)
-        write_outputs(error_report(args.env, message, release), args.out, args.markdown)
+        report = error_report(args.env, message, release, args.branch)
+        write_outputs(report, args.out, args.markdown)
         return EXIT_ERROR
 
 

@@ -12,6 +12,10 @@ then reads the data files in place, no copy:
   renamed column is still found. No delete file can apply to them: every snapshot since
   is an append, and older deletes apply to older data only.
 
+With a branch (``--branch``) every table is read exactly at that branch's head, as
+lakehouse.wap pins it: the catalog at ``<branch>@<hash>`` for Nessie's catalog-level
+branches, the snapshot id of the branch ref for Iceberg table refs.
+
 For readers every PII column is replaced in the view (non-null values become
 ``lakehouse.tables.MASK``, nulls stay null), so Soda, and ``soda scan`` on the published
 snapshot, never see a raw value. A table that cannot be read gets an error; the others
@@ -149,10 +153,12 @@ def read_tables(
     *,
     incremental: bool = False,
     bases: dict[str, str] | None = None,
+    branch: str | None = None,
 ) -> dict[str, TableState]:
     """A view of each table on ``con``; its state per table.
 
-    ``bases`` are the passing snapshots incremental scans start after (by table).
+    ``bases`` are the passing snapshots incremental scans start after (by table);
+    ``branch``: read every table at that branch's head (None: the published state).
     """
     from pyiceberg.exceptions import NoSuchTableError
 
@@ -160,10 +166,18 @@ def read_tables(
     from lakehouse.tables import CONTRACTS
 
     bases = bases or {}
+    pinned = None
     try:
-        catalog = open_catalog(settings)
-    except Exception as exc:  # catalog unreachable: every table is an error
-        return {t: TableState(error=f"catalog unavailable: {exc}") for t in tables}
+        if branch is None:
+            catalog = open_catalog(settings)
+        else:
+            from lakehouse.wap import pinned_catalog, resolve_branch
+
+            pinned = resolve_branch(settings, branch)
+            catalog = pinned_catalog(settings, pinned)
+    except Exception as exc:  # catalog unreachable, no such branch: every table is an error
+        what = "catalog unavailable" if branch is None else f"cannot pin branch {branch!r}"
+        return {t: TableState(error=f"{what}: {exc}") for t in tables}
     try:
         add_storage_secret(con, settings)
     except Exception as exc:  # no credentials for the warehouse: every table is an error
@@ -180,8 +194,14 @@ def read_tables(
             continue
         masked = CONTRACTS[name].pii_columns if settings.masks_pii else ()
         try:
-            table = catalog.load_table((settings.namespace, name))
-            scan_plan = plan_scan(table, bases.get(name), incremental)
+            if pinned is None:
+                table, head = catalog.load_table((settings.namespace, name)), None
+            else:
+                from lakehouse.wap import load_pinned_table
+
+                table = load_pinned_table(settings, catalog, pinned, name)
+                head = pinned.tables[name]
+            scan_plan = plan_scan(table, bases.get(name), incremental, head)
             tasks = plan(scan_for(table, scan_plan))
             _view(con, name, table, scan_plan, tasks, masked)
             rows = row_count(con, name, tasks)
