@@ -2,7 +2,8 @@
 
 Runs in the Soda virtualenv (soda-core-duckdb 3.5.6 on DuckDB 1.5 with its iceberg,
 avro and httpfs extensions from their wheels); imports only the standard library,
-pyiceberg, duckdb, soda and lakehouse.{config,catalog,tables,quality}.
+pyiceberg, duckdb, soda and lakehouse.{config,catalog,tables,quality}, and with
+``--branch`` lakehouse.wap (requests and pyiceberg: no Dagster).
 
     python -m lakehouse.quality.gate --env dev --out gate.json --markdown gate.md \
         [--incremental [--since-report last-pass.json]] [--branch audit-<release id>] \
