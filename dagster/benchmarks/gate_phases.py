@@ -3,12 +3,11 @@
 Builds (or reuses) the benchmark's lake of ``--rows`` events (benchmarks.lakegen), then
 runs the gate ``--repeat`` times, each in its own child process of the Soda virtualenv
 as the pipeline does (``lakehouse.quality.gate.main``), with timers around its phases:
-interpreter start-up, the imports, opening the catalog, loading and planning each
-table, the copies (each data file read through pyiceberg with its deletes, masked,
-written to the local Parquet copy), the views, the Soda scans, publishing the
-snapshot, and the report. It prints the median wall and CPU time of every phase (CPU
-of all threads: the copy's read-ahead thread counts in the copy) and the peak RSS
-reached by its end. Not a test; run it from ``dagster/``::
+interpreter start-up, the imports, DuckDB with its extensions, opening the catalog,
+loading and planning each table, the views over DuckDB's Iceberg reader, their row
+counts, the Soda scans, publishing the snapshot, and the report. It prints the median
+wall and CPU time of every phase (CPU of all threads: DuckDB's count where it runs)
+and the peak RSS reached by its end. Not a test; run it from ``dagster/``::
 
     .venv-soda/bin/python -m benchmarks.gate_phases --rows 4000000
     .venv-soda/bin/python -m benchmarks.gate_phases --rows 100000 --work-dir /tmp/lakes
@@ -49,13 +48,12 @@ def step(name, fn):
     t, c = time.perf_counter(), cpu()
     fn()
     add(name, time.perf_counter() - t, cpu() - c)
-step("import pyarrow", lambda: __import__("pyarrow"))
-step("import pyiceberg", lambda: __import__("pyiceberg.table"))
 step("import duckdb", lambda: __import__("duckdb"))
+step("import pyiceberg", lambda: __import__("pyiceberg.table"))
 step("import soda", lambda: __import__("soda.scan"))
 step("import the gate", lambda: __import__("lakehouse.quality.gate"))
 from lakehouse import catalog
-from lakehouse.quality import gate, materialize, snapshot
+from lakehouse.quality import duck, gate, reading, snapshot
 def timed(name, fn, label=None):
     def wrapper(*args, **kwargs):
         t, c = time.perf_counter(), cpu()
@@ -71,13 +69,14 @@ def opened(settings):
     found.load_table = timed("load tables", found.load_table)
     return found
 catalog.open_catalog = opened
-materialize.plan_scan = timed("plan scans", materialize.plan_scan)
-materialize.scan_for = timed("plan scans", materialize.scan_for)
-materialize.plan = timed("plan scans", materialize.plan)
-materialize.copy_scan = timed("copy", materialize.copy_scan, lambda *a: a[2].stem)
+snapshot.duck.connect = timed("DuckDB and its extensions", duck.connect)
+reading.add_storage_secret = timed("storage credentials", reading.add_storage_secret)
+reading.plan_scan = timed("plan scans", reading.plan_scan)
+reading.scan_for = timed("plan scans", reading.scan_for)
+reading.plan = timed("plan scans", reading.plan)
+reading._view = timed("views", reading._view)
+reading.row_count = timed("row counts", reading.row_count)
 Snapshot = snapshot.Snapshot
-Snapshot.__init__ = timed("open the snapshot", Snapshot.__init__)
-Snapshot.add_view = timed("views", Snapshot.add_view)
 Snapshot.publish = timed("publish the snapshot", Snapshot.publish)
 Snapshot.discard = timed("publish the snapshot", Snapshot.discard)
 gate.scan_table = timed("Soda scan", gate.scan_table, lambda *a: a[1])

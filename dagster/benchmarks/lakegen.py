@@ -170,3 +170,8 @@ def data_files(settings: Settings, name: str = "event_stream") -> list[str]:
     """Local paths of the table's current data files (what bare DuckDB reads)."""
     table = open_catalog(settings).load_table((NAMESPACE, name))
     return [task.file.file_path.removeprefix("file://") for task in table.scan().plan_files()]
+
+
+def metadata_location(settings: Settings, name: str = "event_stream") -> str:
+    """The table's current metadata file (what DuckDB's iceberg_scan reads)."""
+    return open_catalog(settings).load_table((NAMESPACE, name)).metadata_location

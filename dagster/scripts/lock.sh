@@ -15,5 +15,6 @@ compile() {
 }
 compile pyproject.toml -o requirements.lock
 compile pyproject.toml --extra dev -o requirements-dev.lock
-compile requirements-soda.in -o requirements-soda.lock
+# soda-core-duckdb declares duckdb<1.1: requirements-soda.overrides lifts exactly that pin.
+compile requirements-soda.in --override requirements-soda.overrides -o requirements-soda.lock
 echo "locks updated: requirements.lock requirements-dev.lock requirements-soda.lock"

@@ -24,7 +24,7 @@ def test_a_branch_name_neither_catalog_accepts_is_refused_with_its_origin(tmp_pa
     env = lake_env(tmp_path, LAKEHOUSE_WRITE_BRANCH=bad)
     path = write_env_file(tmp_path / "project", env)
     with pytest.raises(ConfigError, match="LAKEHOUSE_WRITE_BRANCH") as err:
-        Settings.for_environment("test", environ={}, project_dir=path.parent)
+        Settings.for_environment(env["LAKEHOUSE_ENVIRONMENT"], environ={}, project_dir=path.parent)
     assert f"{path}:" in str(err.value), "the message names the file and line"
 
 

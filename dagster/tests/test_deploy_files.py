@@ -205,6 +205,10 @@ def test_no_secret_values_are_committed():
         assert "hooks.slack.com/services/" not in text
 
 
+# Strings of the package that look like variables but are not read from the environment.
+NOT_VARIABLES = {"ICEBERG_TABLE"}  # Nessie's content type (lakehouse/wap/nessie_api.py)
+
+
 def test_every_variable_the_code_reads_is_documented():
     """Every project variable named anywhere in the package (settings, the gate's release
     identity, the runtime's) is documented in .env.example, set or as a comment."""
@@ -216,6 +220,7 @@ def test_every_variable_the_code_reads_is_documented():
                 path.read_text(),
             )
         )
+    names -= NOT_VARIABLES
     documented = (PROJECT_DIR / ".env.example").read_text()
     assert {"LAKEHOUSE_ACCESS_LEVEL", "LAKEHOUSE_RELEASE_COMMIT"} <= names, (
         "the pattern finds reads"

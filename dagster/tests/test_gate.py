@@ -15,7 +15,7 @@ from lakehouse.catalog import open_catalog
 from lakehouse.config import Settings
 from lakehouse.quality.report import SCHEMA_PATH
 from lakehouse.tables import EVENT_STREAM
-from tests.conftest import lake_env, process_env, write_env_file
+from tests.conftest import PROJECT_DIR, lake_env, process_env, write_env_file
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 # A release as the pipeline passes it (pipelines/release formats).
@@ -51,6 +51,7 @@ def run_gate(
     process: dict[str, str] | None = None,
     environment: str | None = None,
     entry: tuple[str, ...] = ("-m", "lakehouse.quality.gate"),
+    wrapper: tuple[str, ...] = (),
 ) -> tuple[int, dict, str]:
     """Run the gate CLI as the pipeline does; ``env`` becomes the project's env file.
 
@@ -63,6 +64,7 @@ def run_gate(
     out, md = out_dir / "gate.json", out_dir / "gate.md"
     proc = subprocess.run(
         [
+            *wrapper,
             soda_python,
             *entry,
             "--env",
@@ -140,7 +142,7 @@ def test_gate_passes_on_materialized_assets(lake, soda_python, tmp_path):
     }
     assert report["summary"]["fail"] == 0 and report["summary"]["checks"] >= 20
     assert report["tool_versions"]["soda-core"].startswith("3.5.")
-    assert report["tool_versions"]["duckdb"].startswith("1.0.")
+    assert report["tool_versions"]["duckdb"].startswith("1.5.")
     rows = {t["name"]: t["row_count"] for t in report["tables"]}
     assert rows["event_stream"] == 300
     assert "**PASS**" in markdown
@@ -207,3 +209,27 @@ def test_gate_errors_on_bad_configuration(tmp_path, soda_python):
     code, report, _ = run_gate(soda_python, env, tmp_path)
     assert (code, report["outcome"]) == (3, "error")
     assert "Iceberg REST" in report["errors"][0]
+
+
+def soda_scan_cli(
+    soda_python: str, project: Path, variables: dict[str, str], checks: str = "event_stream"
+) -> subprocess.CompletedProcess:
+    """The guide's `soda scan -d lakehouse -c lakehouse/quality/configuration.yaml <checks>`
+    in ``project`` (the gate's project directory) with ``variables`` exported."""
+    link = project / "lakehouse"
+    if not link.exists():
+        link.symlink_to(PROJECT_DIR / "lakehouse", target_is_directory=True)
+    home = project.parent / "home"
+    (home / ".soda").mkdir(parents=True, exist_ok=True)
+    (home / ".soda" / "config.yml").write_text("send_anonymous_usage_stats: false\n")
+    command = [str(Path(soda_python).with_name("soda")), "scan", "-d", "lakehouse"]
+    command += ["-c", "lakehouse/quality/configuration.yaml"]
+    command += [f"lakehouse/quality/soda_checks/{checks}_checks.yaml"]
+    return subprocess.run(
+        command,
+        cwd=project,
+        env=process_env(HOME=str(home), **variables),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -20,6 +20,7 @@ from tests.test_gate import (
     replace_events,
     run_gate,
 )
+from tests.test_gate_reading import masking_checks, raw_pii_seen
 from tests.test_gate_snapshot import rows_in
 
 NEW_DAY = "2026-11-22"
@@ -130,3 +131,16 @@ def test_a_since_report_of_another_environment_is_an_error(lake, tmp_path, soda_
     code, report, _ = run_gate(soda_python, lake["env"], tmp_path, "--since-report", str(other))
     assert (code, report["outcome"]) == (3, "error")
     assert "environment 'prod', not 'zzfixture'" in report["errors"][0]
+
+
+def test_an_incremental_reader_gate_sees_only_masked_pii(lake, tmp_path, soda_python):
+    """The incremental view (the appended data files, by field id) masks as the full one."""
+    env = lake_copy(lake, tmp_path / "lake", LAKEHOUSE_ACCESS_LEVEL="reader")
+    entry = masking_checks(tmp_path)
+    _, first, _ = run_gate(soda_python, env, tmp_path, entry=entry)
+    assert first["outcome"] == "pass"
+    events_day(env, NEW_DAY)
+    code, report, markdown = run_gate(soda_python, env, tmp_path, "--incremental", entry=entry)
+    assert (code, report["mode"]) == (0, "incremental"), markdown
+    assert tables(report)["event_stream"]["row_count"] == EVENTS_PER_DAY
+    assert raw_pii_seen(report)["event_stream"] == 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lakehouse.tables import MASK
 from tests.conftest import EVENTS_PER_DAY, materialize_all
-from tests.test_gate import run_gate
+from tests.test_gate import run_gate, soda_scan_cli
 from tests.test_gate_incremental import NEW_DAY, events_day, tables
-from tests.test_gate_stream import pii_in_snapshot
+from tests.test_gate_reading import pii_in_snapshot
 from tests.test_s3_storage import BUCKET, s3_endpoint  # noqa: F401 (fixture)
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -32,8 +32,11 @@ def test_an_incremental_reader_gate_on_s3(s3_endpoint, tmp_path, soda_python, mo
     code, first, _ = run_gate(soda_python, env, tmp_path, process=CREDENTIALS)
     assert (code, first["access_level"]) == (0, "reader")
     snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
-    for column, values in pii_in_snapshot(soda_python, snapshot).items():
+    exported = {**env, **CREDENTIALS}  # the guide: set -a; . ./.env.<env>; set +a
+    for column, values in pii_in_snapshot(soda_python, snapshot, exported).items():
         assert values - {None} == {MASK}, f"{column} leaked to the snapshot"
+    scan = soda_scan_cli(soda_python, tmp_path / "project", exported)
+    assert "10/10 checks PASSED" in scan.stdout, scan.stdout + scan.stderr
     events_day(env, NEW_DAY)
     code, report, markdown = run_gate(
         soda_python, env, tmp_path, "--incremental", process=CREDENTIALS

@@ -22,8 +22,10 @@ import pytest
 from lakehouse.catalog import open_catalog
 from lakehouse.config import Settings
 from lakehouse.quality.soda_scan import CHECKS_DIR
+from lakehouse.wap import open_versioning
 from tests.conftest import PROJECT_DIR
 from tests.test_gate import RELEASE_ENV, lake_copy, replace_events, run_gate
+from tests.test_gate_branch import BRANCH, write_bad_rows_to
 from tests.test_gate_incremental import NEW_DAY, events_day
 
 SAMPLES = PROJECT_DIR.parent / "pipelines" / "quality" / "testdata" / "reports"
@@ -70,6 +72,14 @@ def _broken(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _branch(lake: dict, tmp: Path, python: str) -> dict:
+    """Bad rows on an audit branch, judged there (the published state passes)."""
+    env = lake_copy(lake, tmp / "lake")
+    open_versioning(Settings.from_env(env)).begin(BRANCH)
+    write_bad_rows_to(env, BRANCH)
+    return run_gate(python, env, tmp, "--branch", BRANCH, process=RELEASE_ENV)[1]
+
+
 def _missing_table(lake: dict, tmp: Path, python: str) -> dict:
     env = lake_copy(lake, tmp / "lake")
     open_catalog(Settings.from_env(env)).drop_table(("lakehouse", "customer_features"))
@@ -111,6 +121,7 @@ CASES = {
     "pass-incremental.json": _incremental,
     "warn.json": _mutated(_anonymous),
     "fail.json": _mutated(_broken),
+    "fail-branch.json": _branch,
     "error-missing-table.json": _missing_table,
     "error-zero-checks.json": _zero_checks,
     "error-unevaluated-check.json": _unevaluated,
@@ -123,6 +134,7 @@ def shape(report: dict) -> dict:
     return {
         **{k: report[k] for k in ("schema_version", "environment", "access_level", "outcome")},
         **{k: report[k] for k in ("exit_code", "mode", "release", "summary")},
+        "branch": report.get("branch"),
         "catalog": sorted(report["catalog"]),
         "tool_versions": sorted(report["tool_versions"]),
         "errors": len(report["errors"]),

@@ -1,20 +1,27 @@
-"""The DuckDB snapshot `soda scan` reads is replaced atomically, only by a complete one.
+"""The DuckDB file `soda scan` reads is replaced atomically, only by a complete one.
 
-A snapshot is a DuckDB file of views over Parquet copies in ``lakehouse.duckdb.data/``;
-nothing else may be left behind (no temporary files, no data of old snapshots beyond
-the previous one, which readers of the previous file may still be using).
+A snapshot is a DuckDB file of views over the tables where they lie (no data), with the
+extensions those views need in ``duckdb_extensions/`` beside it; nothing else may be
+left behind, not even by a gate that was killed mid-run.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import lake_env, process_env, write_env_file
 from tests.test_gate import run_gate
+from tests.test_gate_reading import query_snapshot
 
 PREVIOUS = b"the previous snapshot, still being read by someone"
+PUBLISHED = {"lakehouse.duckdb", "duckdb_extensions", "gate-passing.json"}
 
 
 def snapshot_dir(project: Path) -> Path:
@@ -28,18 +35,13 @@ def seed_previous(project: Path) -> Path:
     return path
 
 
-def rows_in(soda_python: str, path: Path) -> dict[str, int]:
-    """Row count of every table or view of the DuckDB file, read as `soda scan` would."""
-    probe = (
-        "import duckdb, json, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-        "names = sorted(r[0] for r in c.execute('SHOW TABLES').fetchall()); "
-        "print(json.dumps({n: c.execute(f'SELECT count(*) FROM \"{n}\"').fetchone()[0] "
-        "for n in names}))"
-    )
-    proc = subprocess.run(
-        [soda_python, "-c", probe, str(path)], capture_output=True, text=True, check=True
-    )
-    return json.loads(proc.stdout)
+def rows_in(soda_python: str, path: Path, env: dict[str, str] | None = None) -> dict[str, int]:
+    """Row count of every view of the snapshot, opened as `soda scan` opens it (with
+    ``env`` exported)."""
+    (names,) = query_snapshot(soda_python, path, {"names": "SHOW TABLES"}, env).values()
+    queries = {name: f'SELECT count(*) FROM "{name}"' for (name,) in names}
+    counted = query_snapshot(soda_python, path, queries, env)
+    return {name: rows[0][0] for name, rows in counted.items()}
 
 
 def tables_in(soda_python: str, path: Path) -> list[str]:
@@ -47,21 +49,13 @@ def tables_in(soda_python: str, path: Path) -> list[str]:
 
 
 def leftovers(project: Path) -> set[str]:
-    """Everything in the environment's .soda directory, data directories by kind."""
-    found = set()
-    for entry in snapshot_dir(project).iterdir():
-        if entry.name == "lakehouse.duckdb.data":
-            found |= {
-                "data/current" if p.name == "current" else "data/<snapshot>"
-                for p in entry.iterdir()
-            }
-        else:
-            found.add(entry.name)
-    return found
+    """Everything in the environment's .soda directory."""
+    return {entry.name for entry in snapshot_dir(project).iterdir()}
 
 
-def snapshot_dirs(project: Path) -> int:
-    return sum(p.is_dir() for p in (snapshot_dir(project) / "lakehouse.duckdb.data").iterdir())
+def gate_command(soda_python: str, project: Path, out: Path) -> list[str]:
+    command = [soda_python, "-m", "lakehouse.quality.gate", "--env", "zzfixture"]
+    return [*command, "--project-dir", str(project), "--out", str(out)]
 
 
 def test_a_failing_gate_keeps_the_previous_snapshot(tmp_path, soda_python):
@@ -77,31 +71,15 @@ def test_a_failing_gate_keeps_the_previous_snapshot(tmp_path, soda_python):
 def test_a_complete_gate_swaps_in_the_new_snapshot(lake, tmp_path, soda_python):
     project = tmp_path / "project"
     previous = seed_previous(project)
+    data = snapshot_dir(project) / "lakehouse.duckdb.data" / "0123abcd"
+    data.mkdir(parents=True)  # the Parquet copies of a gate before views
     code, report, _ = run_gate(soda_python, lake["env"], tmp_path)
     assert (code, report["outcome"]) == (0, "pass")
     rows = {t["name"]: t["row_count"] for t in report["tables"]}
     assert rows_in(soda_python, previous) == rows
-    assert leftovers(project) == {
-        "lakehouse.duckdb",
-        "data/current",
-        "data/<snapshot>",
-        "gate-passing.json",
-    }
-
-
-def test_only_the_previous_snapshot_keeps_its_data(lake, tmp_path, soda_python):
-    """Readers that opened the previous file can still query it; older data goes."""
-    project = tmp_path / "project"
-    run_gate(soda_python, lake["env"], tmp_path)
-    snapshot = snapshot_dir(project) / "lakehouse.duckdb"
-    held = tmp_path / "held.duckdb"
-    held.write_bytes(snapshot.read_bytes())  # what a reader of the first file sees
-    run_gate(soda_python, lake["env"], tmp_path)
-    assert snapshot_dirs(project) == 2
-    assert rows_in(soda_python, held)["event_stream"] == 300
-    run_gate(soda_python, lake["env"], tmp_path)
-    assert snapshot_dirs(project) == 2
-    assert rows_in(soda_python, snapshot)["event_stream"] == 300
+    assert leftovers(project) == PUBLISHED
+    size = (snapshot_dir(project) / "lakehouse.duckdb").stat().st_size
+    assert size < 2**20, "the snapshot holds views, not a copy of the data"
 
 
 def test_two_gates_of_one_environment_run_at_once(lake, tmp_path, soda_python):
@@ -110,8 +88,7 @@ def test_two_gates_of_one_environment_run_at_once(lake, tmp_path, soda_python):
     gates = []
     for i in (1, 2):
         out = tmp_path / f"gate{i}.json"
-        command = [soda_python, "-m", "lakehouse.quality.gate", "--env", "zzfixture"]
-        command += ["--project-dir", str(project), "--out", str(out)]
+        command = gate_command(soda_python, project, out)
         gates.append((out, subprocess.Popen(command, cwd=tmp_path, env=process_env())))
     for out, proc in gates:
         assert proc.wait(timeout=300) == 0
@@ -119,13 +96,73 @@ def test_two_gates_of_one_environment_run_at_once(lake, tmp_path, soda_python):
     snapshot = snapshot_dir(project) / "lakehouse.duckdb"
     assert tables_in(soda_python, snapshot) == ["customer_dim", "customer_features", "event_stream"]
     assert rows_in(soda_python, snapshot)["event_stream"] == 300
-    assert leftovers(project) == {
-        "lakehouse.duckdb",
-        "data/current",
-        "data/<snapshot>",
-        "gate-passing.json",
-    }
-    assert snapshot_dirs(project) == 2  # the other gate's snapshot is the previous one
+    assert leftovers(project) == PUBLISHED
+
+
+def test_a_killed_gate_leaves_nothing_behind_for_good(lake, tmp_path, soda_python):
+    """SIGKILL mid-run leaves its temporary file; the next gate removes it, and only it."""
+    project = tmp_path / "project"
+    write_env_file(project, lake["env"])
+    run_gate(soda_python, lake["env"], tmp_path)  # a published snapshot to keep
+    published = (snapshot_dir(project) / "lakehouse.duckdb").read_bytes()
+    gate = subprocess.Popen(
+        gate_command(soda_python, project, tmp_path / "killed.json"),
+        cwd=tmp_path,
+        env=process_env(),
+    )
+    deadline = time.monotonic() + 120
+    while not any(n.endswith(".tmp") for n in leftovers(project)):
+        assert gate.poll() is None and time.monotonic() < deadline, "the gate never started"
+        time.sleep(0.02)
+    os.kill(gate.pid, signal.SIGKILL)
+    gate.wait(timeout=60)
+    partial = leftovers(project) - PUBLISHED
+    assert any(n.endswith(".tmp") for n in partial) and any(n.endswith(".lock") for n in partial)
+    assert (snapshot_dir(project) / "lakehouse.duckdb").read_bytes() == published
+
+    # A running gate's files are not touched: this test holds a lock like a gate does.
+    import fcntl
+
+    running = snapshot_dir(project) / ".lakehouse.duckdb.00c0ffee.lock"
+    held = os.open(running, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    other = snapshot_dir(project) / ".lakehouse.duckdb.00c0ffee.tmp"
+    other.write_bytes(b"another gate's snapshot in progress")
+    try:
+        code, _, _ = run_gate(soda_python, lake["env"], tmp_path)
+        assert code == 0
+        assert leftovers(project) == PUBLISHED | {running.name, other.name}
+    finally:
+        os.close(held)
+    code, _, _ = run_gate(soda_python, lake["env"], tmp_path)
+    assert leftovers(project) == PUBLISHED
+
+
+def test_a_killed_gate_that_keeps_nothing_leaves_nothing_behind_for_good(
+    lake, tmp_path, soda_python
+):
+    """`--duckdb-path :memory:` spills under $TMPDIR, locked by the same rule."""
+    project = tmp_path / "project"
+    write_env_file(project, lake["env"])
+    (tmp_path / "tmp").mkdir()
+    scratch = tmp_path / "tmp" / f"lakehouse-gate-{os.getuid()}"
+    env = process_env(TMPDIR=str(tmp_path / "tmp"))
+
+    def gate(out: str) -> list[str]:
+        return [*gate_command(soda_python, project, tmp_path / out), "--duckdb-path", ":memory:"]
+
+    killed = subprocess.Popen(gate("killed.json"), cwd=tmp_path, env=env)
+    deadline = time.monotonic() + 120
+    while not (scratch.is_dir() and any(p.suffix == ".lock" for p in scratch.iterdir())):
+        assert killed.poll() is None and time.monotonic() < deadline, "the gate never started"
+        time.sleep(0.02)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=60)
+    assert any(p.suffix == ".lock" for p in scratch.iterdir())
+    done = subprocess.run(gate("done.json"), cwd=tmp_path, env=env, timeout=300)
+    assert done.returncode == 0
+    assert sorted(scratch.iterdir()) == []
+    assert not snapshot_dir(project).exists() or leftovers(project) == {"gate-passing.json"}
 
 
 def test_materialize_only_keeps_the_previous_snapshot_on_failure(tmp_path, soda_python):
@@ -150,12 +187,17 @@ def test_materialize_only_keeps_the_previous_snapshot_on_failure(tmp_path, soda_
 
 def test_checks_that_run_out_of_memory_run_again_with_more(lake, tmp_path, soda_python):
     """DuckDB's memory is limited (so it stays flat); a check that needs more gets it."""
-    code, report, markdown = run_gate(soda_python, lake["env"], tmp_path, "--memory-limit", "1MiB")
+    code, report, markdown = run_gate(soda_python, lake["env"], tmp_path, "--memory-limit", "2MiB")
     assert (code, report["outcome"]) == (0, "pass"), markdown
-    assert "checks ran again with 2 MiB for DuckDB" in markdown
+    assert "checks ran again with 4 MiB for DuckDB" in markdown
 
 
-def test_a_memory_limit_that_is_no_size_is_a_usage_error(lake, tmp_path, soda_python):
-    code, report, _ = run_gate(soda_python, lake["env"], tmp_path, "--memory-limit", "lots")
+@pytest.mark.parametrize(
+    ("value", "expected"), [("lots", "is not a memory size"), ("1MiB", "is too small")]
+)
+def test_a_memory_limit_that_is_no_usable_size_is_a_usage_error(
+    lake, tmp_path, soda_python, value, expected
+):
+    code, report, _ = run_gate(soda_python, lake["env"], tmp_path, "--memory-limit", value)
     assert code == 3
-    assert "is not a memory size" in report["errors"][0]
+    assert expected in report["errors"][0]

@@ -17,9 +17,9 @@ from lakehouse.resources import build_resources
 from lakehouse.tables import CONTRACTS, MASK
 from tests.conftest import EVENTS_PER_DAY, PROJECT_DIR, materialize_all, process_env
 from tests.servers import CREDENTIALS
-from tests.test_gate import run_gate
+from tests.test_gate import run_gate, soda_scan_cli
 from tests.test_gate_incremental import NEW_DAY, events_day, tables
-from tests.test_gate_stream import pii_in_snapshot
+from tests.test_gate_reading import pii_in_snapshot
 
 pytestmark = pytest.mark.rest
 
@@ -55,9 +55,12 @@ def test_the_gate_full_then_incremental_over_rest(rest_catalog, tmp_path, soda_p
     assert (code, first["outcome"], first["mode"]) == (0, "pass", "full"), markdown
     assert first["catalog"]["type"] == "rest"
     assert first["catalog"]["uri"] == rest_catalog.front.uri("main")
-    snapshot = tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb"
-    for column, values in pii_in_snapshot(soda_python, snapshot).items():
+    snapshot = tmp_path / "project" / ".soda" / env["LAKEHOUSE_ENVIRONMENT"] / "lakehouse.duckdb"
+    exported = {**env, **CREDENTIALS}
+    for column, values in pii_in_snapshot(soda_python, snapshot, exported).items():
         assert values - {None} == {MASK}, f"{column} leaked to the snapshot"
+    scan = soda_scan_cli(soda_python, tmp_path / "project", exported)
+    assert "10/10 checks PASSED" in scan.stdout, scan.stdout + scan.stderr
     events_day(env, NEW_DAY)
     code, report, markdown = run_gate(
         soda_python, env, tmp_path, "--incremental", process=CREDENTIALS

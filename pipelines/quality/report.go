@@ -42,6 +42,7 @@ type Report struct {
 	FinishedAt    string            `json:"finished_at"`
 	Mode          string            `json:"mode"`
 	Release       Release           `json:"release"`
+	Branch        *string           `json:"branch"` // nil: the published state (or a report from before gate 3.1.0)
 	Catalog       map[string]string `json:"catalog"`
 	ToolVersions  map[string]string `json:"tool_versions"`
 	Summary       Summary           `json:"summary"`
@@ -164,6 +165,9 @@ func (r *Report) consistent() error {
 	}
 	if r.Mode != "full" && r.Mode != "incremental" {
 		return bad("mode %q is not full or incremental", r.Mode)
+	}
+	if r.Branch != nil && *r.Branch == "main" {
+		return bad("branch main: a report of the published state names no branch (null)")
 	}
 	var times [2]time.Time
 	for i, ts := range []string{r.StartedAt, r.FinishedAt} {

@@ -60,6 +60,9 @@ func TestParseRefusesReportsThatSayTwoThings(t *testing.T) {
 		"an unknown catalog setting": {func(r map[string]any) { r["catalog"].(map[string]any)["password"] = "x" }, "at /catalog: additional properties 'password' not allowed"},
 		"a one-digit hour Go reads":  {func(r map[string]any) { r["started_at"] = "2026-12-01T1:00:00Z" }, "at /started_at: '2026-12-01T1:00:00Z' is not valid date-time"},
 		"no release keys":            {func(r map[string]any) { r["release"] = map[string]any{} }, "at /release: missing properties 'commit', 'runtime_image', 'gate_image'"},
+		"the branch main":            {func(r map[string]any) { r["branch"] = "main" }, "branch main: a report of the published state names no branch (null)"},
+		"an empty branch":            {func(r map[string]any) { r["branch"] = "" }, "at /branch: '' does not match pattern"},
+		"a branch that is a number":  {func(r map[string]any) { r["branch"] = 7 }, "branch"},
 	} {
 		r := passing()
 		c.mutate(r)
@@ -91,4 +94,26 @@ func TestTheReaderEmbedsTheGatesSchema(t *testing.T) {
 		"pipelines/quality/gate_report.schema.json differs from dagster/lakehouse/quality/gate_report.schema.json: copy the gate's schema over it")
 	_, err = reportSchema()
 	require.NoError(t, err)
+}
+
+// The branch whose head was judged is read as written; a report without
+// the key (gates before 3.1.0) judged the published state.
+func TestParseReadsTheJudgedBranch(t *testing.T) {
+	r := passing()
+	r["branch"] = "audit-zz.7_x"
+	got, err := Parse(render(t, r))
+	require.NoError(t, err)
+	require.NotNil(t, got.Branch)
+	assert.Equal(t, "audit-zz.7_x", *got.Branch)
+
+	for _, published := range []func(map[string]any){
+		func(r map[string]any) { r["branch"] = nil },
+		func(r map[string]any) { delete(r, "branch") },
+	} {
+		r := passing()
+		published(r)
+		got, err := Parse(render(t, r))
+		require.NoError(t, err)
+		assert.Nil(t, got.Branch)
+	}
 }

@@ -24,6 +24,7 @@ var samples = []string{
 	"pass-incremental.json",
 	"warn.json",
 	"fail.json",
+	"fail-branch.json",
 	"error-missing-table.json",
 	"error-zero-checks.json",
 	"error-unevaluated-check.json",
@@ -67,6 +68,7 @@ func TestEveryGateSampleIsValidForTheSchemaAndTheReader(t *testing.T) {
 			outcome, _, _ := strings.Cut(strings.TrimSuffix(name, ".json"), "-")
 			assert.Equal(t, outcome, r.Outcome)
 			assert.Equal(t, quality.SchemaVersion, r.SchemaVersion)
+			assert.Equal(t, strings.HasSuffix(name, "-branch.json"), r.Branch != nil, "a gate of a branch names it, a gate of the published state none")
 			for _, tb := range r.Tables {
 				if tb.Error == nil {
 					require.NotNil(t, tb.SnapshotID, "%s: every table the gate read names its snapshot", tb.Name)
@@ -104,6 +106,7 @@ func TestThePolicyDecidesOnWhatTheGateWrote(t *testing.T) {
 		{sample: "warn.json"},
 		{sample: "warn.json", change: func(e *quality.Expectation) { e.WarningsBlock = true }, kind: quality.WarningsBlock},
 		{sample: "fail.json", kind: quality.Failed},
+		{sample: "fail-branch.json", kind: quality.Failed},
 		// A table the gate could not read has no evaluated check: the policy
 		// says no-checks before it looks at the outcome.
 		{sample: "error-missing-table.json", kind: quality.NoChecks},
@@ -152,6 +155,8 @@ func TestTheSchemaAndTheReaderRefuseTheSameBrokenReports(t *testing.T) {
 		"no base snapshot key":         func(r map[string]any) { delete(firstTable(r), "base_snapshot_id") },
 		"snapshot id not a number":     func(r map[string]any) { firstTable(r)["snapshot_id"] = "latest" },
 		"empty environment":            func(r map[string]any) { r["environment"] = "" },
+		"the branch main":              func(r map[string]any) { r["branch"] = "main" },
+		"a branch with a slash":        func(r map[string]any) { r["branch"] = "audit/x" },
 		"a table without checks passes": func(r map[string]any) {
 			firstTable(r)["checks"] = []any{}
 		},

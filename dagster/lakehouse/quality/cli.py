@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from lakehouse.config import PROJECT_DIR
+from lakehouse.config import PROJECT_DIR, ConfigError, check_branch_name
+from lakehouse.quality.duck import FLOOR_MEMORY_LIMIT, MIB, MIN_MEMORY_LIMIT, PER_THREAD_LIMIT
 from lakehouse.quality.report import COMMIT_PATTERN, IMAGE_PATTERN
-from lakehouse.quality.snapshot import MIB, MIN_MEMORY_LIMIT, PER_THREAD_LIMIT
 
 # Where the pipeline passes the release being judged (flags override them).
 RELEASE_VARIABLES = {
@@ -45,7 +45,21 @@ def memory_size(value: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a memory size: write e.g. 256MiB or 2GiB"
         )
-    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+    size = int(match.group(1)) * _UNITS[match.group(2).lower()]
+    if size < FLOOR_MEMORY_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is too small: DuckDB needs at least {FLOOR_MEMORY_LIMIT // MIB}MiB "
+            "(below it, it can abort without a report)"
+        )
+    return size
+
+
+def branch_name(value: str) -> str:
+    """A branch the lakehouse writes to (argparse type); not main, the published state."""
+    try:
+        return check_branch_name(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; leave --branch out to judge main") from None
 
 
 def _release_value(
@@ -102,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--markdown", type=Path, help="also write a markdown summary here")
     parser.add_argument(
         "--duckdb-path",
-        help="DuckDB file for the table snapshot (default <project-dir>/.soda/<env>/"
-        "lakehouse.duckdb; ':memory:' keeps nothing)",
+        help="DuckDB file of the views the checks read (default <project-dir>/.soda/<env>/"
+        "lakehouse.duckdb, what `soda scan` opens; ':memory:' keeps nothing)",
     )
     parser.add_argument(
         "--memory-limit",
@@ -113,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
         "to half of the machine's memory (default: "
         f"{PER_THREAD_LIMIT // MIB} MiB per DuckDB thread, at least {MIN_MEMORY_LIMIT // MIB} "
         "MiB)",
+    )
+    parser.add_argument(
+        "--branch",
+        type=branch_name,
+        help="judge every table exactly at this branch's head (write-audit-publish: the "
+        "snapshot ids `python -m lakehouse.wap status --branch NAME` prints; Nessie: the "
+        "branch at that commit hash), and name it in the report; the DuckDB file `soda "
+        "scan` reads is then left as it was unless --duckdb-path names one (default: the "
+        "published state, main)",
     )
     parser.add_argument(
         "--incremental",
@@ -134,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--materialize-only",
         action="store_true",
-        help="only refresh the DuckDB snapshot used by `soda scan`, no report",
+        help="only refresh the DuckDB file of views used by `soda scan`, no report",
     )
     return parser
 

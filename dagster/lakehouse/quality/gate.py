@@ -1,20 +1,24 @@
-"""Quality gate: Soda Core v3 checks over an environment's Iceberg tables.
+"""Quality gate: Soda Core v3 checks over an environment's Iceberg tables, read in place.
 
-Runs in the Soda virtualenv (soda-core-duckdb 3.5.x, duckdb<1.1); imports only the
-standard library, pyiceberg, pyarrow, duckdb, soda and lakehouse.{config,catalog,tables,
-quality}.
+Runs in the Soda virtualenv (soda-core-duckdb 3.5.6 on DuckDB 1.5 with its iceberg,
+avro and httpfs extensions from their wheels); imports only the standard library,
+pyiceberg, duckdb, soda and lakehouse.{config,catalog,tables,quality}, and with
+``--branch`` lakehouse.wap (requests and pyiceberg: no Dagster).
 
     python -m lakehouse.quality.gate --env dev --out gate.json --markdown gate.md \
-        [--incremental [--since-report last-pass.json]] \
+        [--incremental [--since-report last-pass.json]] [--branch audit-<release id>] \
         [--commit SHA --runtime-image REPO@sha256:... --gate-image REPO@sha256:...]
 
-Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg plans each table's scan
-(full, or only the appends since its last passing snapshot) -> the rows stream, one
-data file at a time, deletes applied and PII masked unless admin, into local Parquet
-copies -> a new DuckDB file of views over them, swapped in as
-``.soda/<env>/lakehouse.duckdb`` when every table was read in full (the file
-configuration.yaml points at, so ``soda scan`` works afterwards) -> one Soda scan per
-``soda_checks/<table>_checks.yaml`` with DuckDB's memory limited -> one normalized
+Flow: ``.env.<env>`` (plus exported variables) -> pyiceberg pins each table's snapshot
+(the current one, or with ``--branch`` the branch's head as lakehouse.wap resolves it)
+and plans its scan (full, or only the appends since its last passing snapshot; equality
+deletes refused) -> a new DuckDB file with one view per table over DuckDB's Iceberg
+reader where the table lies (local files, s3://, gs://; positional deletes applied, PII
+masked in SQL unless admin: reading.py) -> one Soda scan per
+``soda_checks/<table>_checks.yaml`` with DuckDB's memory limited -> the file swapped in
+as ``.soda/<env>/lakehouse.duckdb`` when every table of the published state was read
+in full (a branch's views are never published there unless --duckdb-path says so; the file
+configuration.yaml points at, so ``soda scan`` works afterwards) -> one normalized
 report naming the release it judged and the snapshot of every table. Exit codes: 0
 pass, 1 fail, 2 warn, 3 error. Every error (bad configuration, usage, a crash) is exit
 3 with an ``error`` report whenever the report path can be written.
@@ -28,15 +32,18 @@ import json
 import os
 import platform
 import sys
+import threading
 import traceback
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse.config import ConfigError, Settings
 from lakehouse.quality.cli import UsageError, build_parser, salvage
+from lakehouse.quality.duck import MIB, ExtensionMissing, memory_ceiling
+from lakehouse.quality.duck import extension_files as duck_extensions
 from lakehouse.quality.incremental import (
     BaseError,
     record_passing,
@@ -44,7 +51,6 @@ from lakehouse.quality.incremental import (
     report_bases,
     state_path,
 )
-from lakehouse.quality.materialize import TableState, complete, full_copies, materialize
 from lakehouse.quality.report import (
     EXIT_CODES,
     Release,
@@ -52,10 +58,19 @@ from lakehouse.quality.report import (
     build_report,
     render_markdown,
 )
-from lakehouse.quality.snapshot import MIB, Snapshot, default_path, memory_ceiling
-from lakehouse.quality.soda_scan import CHECKS_DIR, check_files, checks_name, scan_table
+from lakehouse.quality.snapshot import Snapshot, default_path
+from lakehouse.quality.soda_scan import (
+    CHECKS_DIR,
+    check_files,
+    checks_name,
+    import_soda,
+    scan_table,
+)
 
-GATE_VERSION = "2.0.0"
+if TYPE_CHECKING:
+    from lakehouse.quality.reading import TableState
+
+GATE_VERSION = "3.1.0"
 EXIT_ERROR = EXIT_CODES["error"]
 
 
@@ -65,6 +80,7 @@ def _now() -> str:
 
 def tool_versions() -> dict[str, str]:
     versions = {"lakehouse-gate": GATE_VERSION, "python": platform.python_version()}
+    # The extensions' version is DuckDB's: the gate loads them from v<duckdb version>/.
     for dist in ("soda-core", "soda-core-duckdb", "duckdb", "pyiceberg", "pyarrow"):
         try:
             versions[dist] = metadata.version(dist)
@@ -81,6 +97,8 @@ class Options:
     memory_limit: int | None = None  # bytes; None: per DuckDB thread
     incremental: bool = False
     bases: dict[str, str] | None = None  # passing snapshot per table (incremental)
+    branch: str | None = None  # judge this branch's head; None: the published state
+    publish: bool = True  # swap the views in for `soda scan` after complete full reads
 
 
 def _scan(snapshot: Snapshot, name: str, path: Path, environment: str) -> TableResult:
@@ -112,29 +130,58 @@ def _result(name: str, path: Path, info: TableState, snapshot: Snapshot, env: st
     return table
 
 
+def open_snapshot(options: Options, *, soda: bool = True) -> Snapshot:
+    """The snapshot's DuckDB (loading its extensions: a third of a second, mostly outside
+    Python's lock), made in a thread while this one imports pyiceberg and Soda."""
+    made: list[Snapshot] = []
+    failed: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            made.append(Snapshot(options.duckdb_path, memory_limit=options.memory_limit))
+        except BaseException as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=make, name="gate-duckdb")
+    worker.start()
+    try:
+        import lakehouse.quality.reading  # noqa: F401 (pyiceberg)
+
+        if soda:
+            import_soda()
+    finally:
+        worker.join()
+    if failed:
+        raise failed[0]
+    return made[0]
+
+
 def run_gate(
     settings: Settings, options: Options, release: Release
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Copy, scan and judge every table with checks; the report and notes by table."""
+    """Read, scan and judge every table with checks; the report and notes by table."""
     started = _now()
     files = check_files()
     errors: list[str] = []
     results: list[TableResult] = []
-    snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
+    snapshot = open_snapshot(options)
+    from lakehouse.quality.reading import TableState, full_reads, read_tables
+
     try:
-        state = materialize(
+        state = read_tables(
             settings,
             list(files),
-            snapshot,
+            snapshot.con,
             incremental=options.incremental,
             bases=options.bases,
+            branch=options.branch,
         )
         for name, path in files.items():
-            info = state.get(name, TableState(error="not copied"))
+            info = state.get(name, TableState(error="not read"))
             results.append(_result(name, path, info, snapshot, settings.environment))
-        # `soda scan` gets only complete, full copies; an incremental gate leaves the
-        # previous snapshot.
-        if full_copies(state):
+        # `soda scan` gets only complete, full reads of what it was asked for: an
+        # incremental gate, or a branch's (unpublished data), leaves the previous snapshot.
+        if options.publish and full_reads(state):
             snapshot.publish()
         else:
             snapshot.discard()
@@ -158,15 +205,18 @@ def run_gate(
         finished_at=_now(),
         tool_versions=tool_versions(),
         release=release,
+        branch=options.branch,
     )
     return report, {t.name: t.note for t in results if t.note}
 
 
 def refresh_snapshot(settings: Settings, options: Options) -> dict[str, TableState]:
     """Only (re)write the snapshot ``soda scan`` reads; the previous one on failure."""
-    snapshot = Snapshot(options.duckdb_path, memory_limit=options.memory_limit)
+    snapshot = open_snapshot(options, soda=False)
+    from lakehouse.quality.reading import complete, read_tables
+
     try:
-        state = materialize(settings, list(check_files()), snapshot)
+        state = read_tables(settings, list(check_files()), snapshot.con)
     except BaseException:
         snapshot.discard()
         raise
@@ -177,7 +227,9 @@ def refresh_snapshot(settings: Settings, options: Options) -> dict[str, TableSta
     return state
 
 
-def error_report(environment: str, message: str, release: Release | None = None) -> dict[str, Any]:
+def error_report(
+    environment: str, message: str, release: Release | None = None, branch: str | None = None
+) -> dict[str, Any]:
     now = _now()
     return build_report(
         environment=environment,
@@ -189,6 +241,7 @@ def error_report(environment: str, message: str, release: Release | None = None)
         finished_at=now,
         tool_versions=tool_versions(),
         release=release or Release(),
+        branch=branch,
     )
 
 
@@ -223,27 +276,13 @@ def write_outputs(
         # The JSON must not say pass when the gate exits 3 (e.g. only the markdown failed).
         with contextlib.suppress(OSError):
             release = Release(**report["release"])
-            failed = error_report(report["environment"], message, release)
+            failed = error_report(report["environment"], message, release, report.get("branch"))
             _write_atomically(out, json.dumps(failed, indent=2) + "\n")
         return EXIT_ERROR
     for table, note in sorted((notes or {}).items()):
         print(f"quality gate {report['environment']}: {table}: {note}")
     print(f"quality gate {report['environment']}: {report['outcome']} ({report['mode']}) -> {out}")
     return report["exit_code"]
-
-
-def _use_returning_allocator() -> None:
-    """Give freed Arrow memory back to the system: Arrow's default allocator (mimalloc)
-    keeps it per thread, so the gate's resident memory would creep up with the number
-    of data files read. ``ARROW_DEFAULT_MEMORY_POOL`` still wins when it is set."""
-    import pyarrow as pa
-
-    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
-        return
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow built without jemalloc
-        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _options(args: argparse.Namespace, settings: Settings) -> Options:
@@ -259,7 +298,10 @@ def _options(args: argparse.Namespace, settings: Settings) -> Options:
         )
         if problem:
             print(f"quality gate {settings.environment}: {problem}: full scans", file=sys.stderr)
-    return Options(duckdb_path, args.memory_limit, incremental, bases)
+    # A branch's views name unpublished data: `soda scan` readers never get them
+    # unless --duckdb-path asks for a file.
+    publish = args.branch is None or args.duckdb_path is not None
+    return Options(duckdb_path, args.memory_limit, incremental, bases, args.branch, publish)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -267,19 +309,26 @@ def _run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.for_environment(args.env, project_dir=args.project_dir)
         if args.materialize_only and (args.incremental or args.since_report):
-            raise ConfigError("--materialize-only copies whole tables: drop --incremental")
+            raise ConfigError("--materialize-only reads whole tables: drop --incremental")
+        if args.materialize_only and args.branch:
+            raise ConfigError(
+                "--materialize-only refreshes what `soda scan` reads, the published state: "
+                "drop --branch (a branch is judged by the gate itself)"
+            )
         options = _options(args, settings)
-    except (ConfigError, BaseError, OSError) as exc:
+        duck_extensions()
+    except (ConfigError, BaseError, OSError, ExtensionMissing) as exc:
         kind = "configuration error" if isinstance(exc, ConfigError | OSError) else "error"
         if args.materialize_only:
             print(f"{kind}: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        report = error_report(args.env, f"{kind}: {exc}", release)
+        report = error_report(args.env, f"{kind}: {exc}", release, args.branch)
         return write_outputs(report, args.out, args.markdown)
-    _use_returning_allocator()
     if args.materialize_only:
         state = refresh_snapshot(settings, options)
         print(json.dumps({name: asdict(s) for name, s in state.items()}, indent=2))
+        from lakehouse.quality.reading import complete
+
         return EXIT_ERROR if not complete(state) else 0
     report, notes = run_gate(settings, options, release)
     code = write_outputs(report, args.out, args.markdown, notes)
@@ -308,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.materialize_only:
             return EXIT_ERROR
         release = Release(args.commit, args.runtime_image, args.gate_image)
-        write_outputs(error_report(args.env, message, release), args.out, args.markdown)
+        report = error_report(args.env, message, release, args.branch)
+        write_outputs(report, args.out, args.markdown)
         return EXIT_ERROR
 
 

@@ -118,9 +118,12 @@ def record_passing(path: Path, report: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def plan_scan(table: Table, base: str | None, incremental: bool) -> ScanPlan:
-    """Full, or incremental after ``base`` when only appends happened since."""
-    current = table.current_snapshot()
+def plan_scan(
+    table: Table, base: str | None, incremental: bool, head: int | None = None
+) -> ScanPlan:
+    """Full, or incremental after ``base`` when only appends happened since; of the
+    snapshot ``head`` (a branch's head) when given, else of the table's current one."""
+    current = table.snapshot_by_id(head) if head is not None else table.current_snapshot()
     current_id = current.snapshot_id if current else None
 
     def full(reason: str | None = None) -> ScanPlan:

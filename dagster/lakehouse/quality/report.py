@@ -136,11 +136,13 @@ def build_report(
     finished_at: str,
     tool_versions: dict[str, str],
     release: Release,
+    branch: str | None = None,
 ) -> dict[str, Any]:
     """The report; outcomes, counts, exit code and mode are derived, never passed in.
 
     The report's ``mode`` is ``incremental`` when any table was read incrementally
-    (then not every row was judged), else ``full``.
+    (then not every row was judged), else ``full``. ``branch``: the branch whose head
+    was judged (None: the published state).
     """
     for table in tables:
         table.outcome = table_outcome(table)
@@ -159,6 +161,7 @@ def build_report(
         "finished_at": finished_at,
         "mode": INCREMENTAL if any(t.mode == INCREMENTAL for t in tables) else FULL,
         "release": asdict(release),
+        "branch": branch,
         "catalog": catalog,
         "tool_versions": tool_versions,
         "summary": {
@@ -186,6 +189,12 @@ def render_markdown(report: dict[str, Any], notes: dict[str, str] | None = None)
         "",
         f"- finished: {report['finished_at']} (started {report['started_at']})",
         f"- mode: {report['mode']}; release: {judged}",
+        "- read: "
+        + (
+            f"branch `{report['branch']}` at its head (the snapshots below)"
+            if report.get("branch")
+            else "the published state (main)"
+        ),
         f"- checks: {s['checks']} — pass {s['pass']}, warn {s['warn']}, fail {s['fail']}, "
         f"not evaluated {s['not_evaluated']}; tables with errors: {s['tables_with_errors']}",
         "- tools: " + ", ".join(f"{k} {v}" for k, v in sorted(report["tool_versions"].items())),

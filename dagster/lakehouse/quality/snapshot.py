@@ -1,16 +1,19 @@
-"""The DuckDB snapshot of an environment's Iceberg tables that Soda scans.
+"""The DuckDB file of views the gate scans and publishes for ``soda scan``.
 
-Runs in the Soda virtualenv (duckdb<1.1). A snapshot is a small DuckDB file of views,
-one per table, over Parquet copies of the tables (masked, deletes applied: see
-stream.py) in a directory of its own, ``<final>.data/<token>/``. DuckDB reads those
-files with a memory limit, spilling to ``<token>/spill``; the gate raises the limit
-only for checks that cannot run within it.
+Runs in the Soda virtualenv. A snapshot holds no data: one view per table over DuckDB's
+Iceberg reader, pinned to the metadata file and snapshot the gate judged, PII masked in
+the view for readers (reading.py). It is written under a unique temporary name next to
+its final path, ``<dir>/.lakehouse.duckdb.<token>.tmp``, and swapped in with
+``os.replace`` only when every table was read in full: the previous snapshot survives a
+failing catalog, and two gates of one environment never write the same file. The
+extensions its views need are installed from the wheels into ``<dir>/duckdb_extensions``
+(configuration.yaml points DuckDB there), so ``soda scan`` never downloads one.
 
-The DuckDB file is written under a new, unique name next to its final path and swapped
-in with ``os.replace`` only when every table was copied: the previous snapshot survives
-a failing catalog, two gates of one environment never write the same files, and
-readers that opened the previous file keep its data until the snapshot after it is
-published (the data of older snapshots is removed, under a lock, at publication).
+While a gate runs it holds an exclusive lock on ``<dir>/.lakehouse.duckdb.<token>.lock``;
+the operating system releases it when the process ends, however it ends. Every gate
+starts by removing the files of tokens whose lock it can take: a gate killed mid-run
+leaves nothing behind for good. A gate that keeps nothing (``--duckdb-path :memory:``)
+spills into ``$TMPDIR/lakehouse-gate-<uid>/`` under the same rule.
 """
 
 from __future__ import annotations
@@ -22,25 +25,13 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from lakehouse.quality import duck
 
 MEMORY = ":memory:"
-MIB = 2**20
-# DuckDB's memory for the checks, unless the gate is told otherwise: what its hash
-# aggregates need per thread to spill instead of failing (measured with DuckDB 1.0 on
-# Soda's duplicate_count over 4e6 distinct keys; 2e7 keys need about 256 MiB).
-PER_THREAD_LIMIT = 32 * MIB
-MIN_MEMORY_LIMIT = 64 * MIB
-_CURRENT = "current"  # in <final>.data/: the token of the published snapshot
-
-
-def memory_ceiling() -> int:
-    """Half of the memory this process may use (the machine's, or its cgroup's)."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    with contextlib.suppress(OSError, ValueError):
-        total = min(total, int(Path("/sys/fs/cgroup/memory.max").read_text().strip()))
-    return total // 2
+EXTENSION_DIR = "duckdb_extensions"
 
 
 def default_path(project_dir: Path, environment: str) -> Path:
@@ -48,114 +39,133 @@ def default_path(project_dir: Path, environment: str) -> Path:
     return Path(project_dir) / ".soda" / environment / "lakehouse.duckdb"
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def scratch_anchor() -> Path:
+    """What a ``:memory:`` gate names its spill directory and lock after: a directory of
+    this user's in the temporary directory, cleaned by the same rule as a snapshot's."""
+    return Path(tempfile.gettempdir()) / f"lakehouse-gate-{os.getuid()}" / "memory.duckdb"
 
 
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _pattern(final: Path) -> re.Pattern[str]:
+    return re.compile(rf"^\.{re.escape(final.name)}\.([0-9a-f]+)\.lock$")
 
 
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
+def _token_files(final: Path, token: str) -> list[Path]:
+    stem = final.with_name(f".{final.name}.{token}")
+    return [Path(f"{stem}.{suffix}") for suffix in ("tmp", "tmp.wal", "spill")]
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def remove_leftovers(final: Path) -> list[str]:
+    """Remove what gates that are gone left next to ``final``; the tokens removed."""
+    removed = []
+    if not final.parent.is_dir():
+        return removed
+    for lock in sorted(final.parent.iterdir()):
+        match = _pattern(final).match(lock.name)
+        if not match:
+            continue
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)  # a running gate's
+            continue
+        try:
+            for path in _token_files(final, match.group(1)):
+                _remove(path)
+            lock.unlink(missing_ok=True)
+            removed.append(match.group(1))
+        finally:
+            os.close(fd)
+    return removed
 
 
 class Snapshot:
-    """A DuckDB snapshot being written; :meth:`publish` or :meth:`discard` ends it."""
+    """A snapshot being written; :meth:`publish` or :meth:`discard` ends it."""
 
     def __init__(self, final: str, *, memory_limit: int | None = None) -> None:
-        import duckdb
-
         self.final = final
         self.token = secrets.token_hex(6)
-        self._open = False
-        if final == MEMORY:
-            self.path = MEMORY
-            self.root: Path | None = None
-            self.data = Path(tempfile.mkdtemp(prefix="lakehouse-gate-"))
-        else:
-            target = Path(final)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.path = str(target.with_name(f".{target.name}.{os.getpid()}.{self.token}.tmp"))
-            self.root = target.with_name(target.name + ".data")
-            self.data = self.root / self.token
+        self._lock_fd: int | None = None
+        self.con: Any = None
+        # The files of this gate are named after ``anchor`` (its token, locked).
+        self.anchor = scratch_anchor() if final == MEMORY else Path(final)
+        self.anchor.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.anchor)
+        self._hold_lock(self.anchor)
+        tmp, _, self.spill = _token_files(self.anchor, self.token)
+        self.path = MEMORY if final == MEMORY else str(tmp)
         try:
-            # The DuckDB file first: its name marks the data directory as in use.
-            self.con = duckdb.connect(self.path)
-            self._open = True
-            self.data.mkdir(parents=True, exist_ok=True)
-            self.con.execute("SET enable_progress_bar = false")
-            self.con.execute(f"SET temp_directory = {_sql_string(str(self.data / 'spill'))}")
-            (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone()
-            self.memory_limit = 0
-            self.limit_memory(memory_limit or max(MIN_MEMORY_LIMIT, PER_THREAD_LIMIT * threads))
+            self.con = duck.connect(self.path, memory_limit=memory_limit, temp_directory=self.spill)
+            self.memory_limit = duck.memory_limit_of(self.con)
         except BaseException:
             self.discard()
             raise
 
+    def _hold_lock(self, target: Path) -> None:
+        """Lock this gate's token before any of its files exist (renamed in locked, so no
+        other gate ever sees the lock file unlocked while this one runs)."""
+        staging = target.with_name(f".{target.name}.{self.token}.lock-new")
+        fd = os.open(staging, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.replace(staging, target.with_name(f".{target.name}.{self.token}.lock"))
+        self._lock_fd = fd
+
     def limit_memory(self, limit: int) -> None:
-        """Let DuckDB use ``limit`` bytes; more work spills to ``spill/``."""
-        self.con.execute(f"SET memory_limit = '{max(1, limit // MIB)}MiB'")
-        self.memory_limit = limit
-
-    def parquet_path(self, table: str) -> Path:
-        """Where the copy of ``table`` goes."""
-        return self.data / f"{table}.parquet"
-
-    def add_view(self, table: str) -> None:
-        """Expose the copy of ``table`` to Soda as the view ``table``."""
-        source = _sql_string(str(self.parquet_path(table)))
-        self.con.execute(
-            f"CREATE OR REPLACE VIEW {_identifier(table)} AS SELECT * FROM read_parquet({source})"
-        )
+        """Let DuckDB use ``limit`` bytes; more work spills to the spill directory."""
+        self.memory_limit = duck.limit_memory(self.con, limit)
 
     def _close(self) -> None:
-        if self._open:
-            self._open = False
-            self.con.close()
-            shutil.rmtree(self.data / "spill", ignore_errors=True)
+        if self.con is not None:
+            con, self.con = self.con, None
+            con.close()
+        shutil.rmtree(self.spill, ignore_errors=True)
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            lock = self.anchor.with_name(f".{self.anchor.name}.{self.token}.lock")
+            lock.unlink(missing_ok=True)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _install_extensions(self) -> None:
+        """Install the wheels' extensions where configuration.yaml has DuckDB look."""
+        directory = Path(self.final).parent / EXTENSION_DIR
+        self.con.execute(f"SET extension_directory = {duck.sql_string(str(directory))}")
+        for path in duck.extension_files().values():
+            self.con.execute(f"INSTALL {duck.sql_string(str(path))}")
 
     def publish(self) -> None:
         """Make the snapshot the environment's (atomic: readers see old or new)."""
-        if self._open and self.path != MEMORY:
-            self.con.execute("CHECKPOINT")
-        self._close()
-        if self.root is None:
-            shutil.rmtree(self.data, ignore_errors=True)
+        if self.path == MEMORY:
+            self.discard()
             return
-        with _locked(self.root):
-            marker = self.root / _CURRENT
-            previous = marker.read_text().strip() if marker.exists() else None
+        try:
+            self._install_extensions()
+            self.con.execute("CHECKPOINT")
+            self._close()
             os.replace(self.path, self.final)
-            staged = marker.with_name(f".{_CURRENT}.{self.token}")
-            staged.write_text(self.token)
-            os.replace(staged, marker)
-            keep = {self.token, previous, *self._in_progress()}
-            for entry in self.root.iterdir():
-                if entry.is_dir() and entry.name not in keep:
-                    shutil.rmtree(entry, ignore_errors=True)
-
-    def _in_progress(self) -> set[str]:
-        """Tokens of snapshots other gates are writing next to this one."""
-        target = Path(self.final)
-        pattern = re.compile(rf"^\.{re.escape(target.name)}\.\d+\.([0-9a-f]+)\.tmp$")
-        return {m.group(1) for p in target.parent.iterdir() if (m := pattern.match(p.name))}
+            # The Parquet copies gates made before they read in place: unreferenced now.
+            _remove(Path(self.final).with_name(Path(self.final).name + ".data"))
+        except BaseException:
+            self.discard()
+            raise
+        self._release()
 
     def discard(self) -> None:
         """Drop what was written; the previous snapshot stays as it was."""
         with contextlib.suppress(Exception):
             self._close()
-        shutil.rmtree(self.data, ignore_errors=True)
-        if self.path != MEMORY:
-            for leftover in (self.path, self.path + ".wal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(leftover)
-        if self.root is not None:
-            with contextlib.suppress(OSError):
-                self.root.rmdir()  # only when no snapshot has data in it
+        for leftover in _token_files(self.anchor, self.token):
+            _remove(leftover)
+        self._release()

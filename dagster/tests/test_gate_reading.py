@@ -1,15 +1,16 @@
-"""The gate's read path: what DuckDB gets is masked for readers and has deleted rows removed.
+"""The gate's read path: DuckDB reads each table where it lies, positional deletes applied,
+equality deletes refused, PII masked for readers in every view Soda (or `soda scan`) reads.
 
-The gate copies each table into Parquet (lakehouse.quality.stream) and DuckDB reads only
-that copy, so these tests read the copy itself. Iceberg delete files are committed by
-hand below: pyiceberg writes copy-on-write only, but other engines (Spark, Trino, Flink)
-write positional and equality deletes into the same tables.
+Iceberg delete files are committed by hand below: pyiceberg writes copy-on-write only,
+but other engines (Spark, Trino, Flink) write positional and equality deletes into the
+same tables. What Soda sees is observed with checks of its own (``masking_checks``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -36,8 +37,10 @@ from pyiceberg.typedef import Record
 
 from lakehouse.catalog import open_catalog
 from lakehouse.config import Settings
-from lakehouse.quality.stream import DeletesNotSupported, copy_scan, plan
+from lakehouse.quality.reading import DeletesNotSupported, plan
+from lakehouse.quality.soda_scan import CHECKS_DIR
 from lakehouse.tables import CONTRACTS, MASK
+from tests.conftest import PROJECT_DIR, process_env
 from tests.test_gate import checks_by_outcome, lake_copy, replace_events, run_gate
 
 
@@ -145,26 +148,43 @@ def events_with_a_duplicate(lake: dict, root: Path) -> tuple[dict[str, str], Tab
     return env, table
 
 
-def copy_of(table: Table, tmp_path: Path, masked: tuple[str, ...] = ()) -> pa.Table:
-    scan = table.scan()
-    out = tmp_path / f"copy-{uuid.uuid4()}.parquet"
-    copied = copy_scan(scan, plan(scan), out, masked)
-    data = pq.read_table(out)
-    assert copied.rows == data.num_rows
-    return data
+# The gate with the checks files of another directory (argv[1]), as test_gate_samples.
+WITH_CHECKS_DIR = (
+    "import sys; from pathlib import Path; from lakehouse.quality import gate, soda_scan; "
+    "files = soda_scan.check_files(Path(sys.argv.pop(1))); "
+    "gate.check_files = lambda: files; sys.exit(gate.main())"
+)
 
 
-def test_the_copy_drops_rows_removed_by_positional_deletes(lake, tmp_path):
-    _, table = events_with_a_duplicate(lake, tmp_path / "lake")
-    (task,) = table.scan().plan_files()
-    duplicate_at = task.file.record_count - 1
-    before = copy_of(table, tmp_path)
-    assert before.num_rows == 301
-    table = delete_positions(table, task.file.file_path, [duplicate_at])
-    after = copy_of(table, tmp_path)
-    assert after.num_rows == 300
-    ids = after.column("event_id").to_pylist()
-    assert len(set(ids)) == len(ids)
+def masking_checks(tmp_path: Path) -> tuple[str, ...]:
+    """The gate's entry with one more check per table: how many PII values Soda sees
+    that are neither null nor the mask (0 for a reader)."""
+    checks = tmp_path / "soda_checks"
+    shutil.copytree(CHECKS_DIR, checks)
+    for name, contract in CONTRACTS.items():
+        if not contract.pii_columns:
+            continue
+        unmasked = " OR ".join(
+            f"({c} IS NOT NULL AND {c} <> '{MASK}')" for c in contract.pii_columns
+        )
+        path = checks / f"{name}_checks.yaml"
+        path.write_text(
+            path.read_text()
+            + "  - raw_pii_values = 0:\n"
+            + "      name: no raw PII value reaches the checks\n"
+            + f"      raw_pii_values query: SELECT count(*) FROM {name} WHERE {unmasked}\n"
+        )
+    return ("-c", WITH_CHECKS_DIR, str(checks))
+
+
+def raw_pii_seen(report: dict) -> dict[str, object]:
+    """The measured value of the masking check per table that has PII."""
+    return {
+        t["name"]: c["measured_value"]
+        for t in report["tables"]
+        for c in t["checks"]
+        if c["name"] == "no raw PII value reaches the checks"
+    }
 
 
 def test_equality_deletes_are_refused_not_ignored(lake, tmp_path):
@@ -173,30 +193,6 @@ def test_equality_deletes_are_refused_not_ignored(lake, tmp_path):
     table = delete_equal(table, "event_id", [first_id])
     with pytest.raises(DeletesNotSupported, match="equality delete files"):
         plan(table.scan())
-
-
-def test_a_reader_copy_holds_no_pii(lake, tmp_path):
-    """Every batch is masked before it is written: DuckDB never reads a raw value."""
-    catalog = open_catalog(Settings.from_env(lake["env"]))
-    for name, contract in CONTRACTS.items():
-        table = catalog.load_table(("lakehouse", name))
-        raw = table.scan().to_arrow()
-        masked = copy_of(table, tmp_path, contract.pii_columns)
-        assert masked.num_rows == raw.num_rows > 0
-        for column in contract.pii_columns:
-            values = masked.column(column)
-            assert set(values.to_pylist()) - {None} == {MASK}, f"{name}.{column} leaked"
-            assert values.null_count == raw.column(column).null_count
-        others = [c for c in raw.column_names if c not in contract.pii_columns]
-        assert masked.select(others).to_pylist() == raw.select(others).to_pylist()
-
-
-def test_an_admin_copy_is_the_table(lake, tmp_path):
-    table = open_catalog(Settings.from_env(lake["env"])).load_table(("lakehouse", "event_stream"))
-    copied = copy_of(table, tmp_path)
-    raw = table.scan().to_arrow()
-    assert copied.to_pylist() == raw.to_pylist()
-    assert any("@example.com" in (e or "") for e in copied.column("user_email").to_pylist())
 
 
 def test_the_gate_judges_the_table_without_its_deleted_rows(lake, tmp_path, soda_python):
@@ -222,31 +218,67 @@ def test_the_gate_refuses_a_table_with_equality_deletes(lake, tmp_path, soda_pyt
     assert {t["outcome"] for t in report["tables"] if t["name"] != "event_stream"} == {"pass"}
 
 
-def pii_in_snapshot(soda_python: str, snapshot: Path) -> dict[str, set]:
-    """The distinct values of every PII column, read from the DuckDB snapshot."""
+# Opens the published snapshot exactly as `soda scan -c configuration.yaml` does: the
+# file rendered by Soda's template engine with this process's variables, its path and
+# `configuration` handed to duckdb.connect; then runs argv[1] (JSON: name -> SQL).
+AS_SODA_SCAN = r"""
+import json, sys, duckdb, yaml
+from soda.common.jinja import Jinja
+text = open(sys.argv[2], encoding="utf-8").read()
+source = yaml.safe_load(Jinja.resolve(text))["data_source lakehouse"]
+con = duckdb.connect(source["path"], read_only=True, config=source["configuration"])
+queries = json.loads(sys.argv[1])
+print(json.dumps({k: [list(r) for r in con.execute(q).fetchall()] for k, q in queries.items()}))
+"""
+
+
+def query_snapshot(
+    soda_python: str, snapshot: Path, queries: dict[str, str], env: dict[str, str] | None = None
+) -> dict[str, list[list]]:
+    """Run ``queries`` on the snapshot at ``<project>/.soda/<env>/lakehouse.duckdb`` from
+    the project directory, as `soda scan` would with ``env`` exported."""
+    configuration = PROJECT_DIR / "lakehouse" / "quality" / "configuration.yaml"
+    variables = {**(env or {}), "LAKEHOUSE_ENVIRONMENT": snapshot.parent.name}
+    proc = subprocess.run(
+        [soda_python, "-c", AS_SODA_SCAN, json.dumps(queries), str(configuration)],
+        cwd=snapshot.parents[2],
+        env=process_env(**variables),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def pii_in_snapshot(
+    soda_python: str, snapshot: Path, env: dict[str, str] | None = None
+) -> dict[str, set]:
+    """The distinct values of every PII column, read from the published snapshot."""
     queries = {
         f"{name}.{column}": f'SELECT DISTINCT "{column}" FROM "{name}"'
         for name, contract in CONTRACTS.items()
         for column in contract.pii_columns
     }
-    probe = (
-        "import duckdb, json, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-        "q = json.loads(sys.argv[2]); "
-        "print(json.dumps({k: [r[0] for r in c.execute(v).fetchall()] for k, v in q.items()}))"
-    )
-    proc = subprocess.run(
-        [soda_python, "-c", probe, str(snapshot), json.dumps(queries)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {column: set(values) for column, values in json.loads(proc.stdout).items()}
+    found = query_snapshot(soda_python, snapshot, queries, env)
+    return {column: {row[0] for row in rows} for column, rows in found.items()}
 
 
-def test_a_reader_gate_snapshot_serves_only_masked_pii(lake, tmp_path, soda_python):
+def test_a_reader_gate_sees_and_publishes_only_masked_pii(lake, tmp_path, soda_python):
     env = {**lake["env"], "LAKEHOUSE_ACCESS_LEVEL": "reader"}
-    code, report, _ = run_gate(soda_python, env, tmp_path)
-    assert (code, report["outcome"], report["access_level"]) == (0, "pass", "reader")
+    code, report, markdown = run_gate(soda_python, env, tmp_path, entry=masking_checks(tmp_path))
+    assert (code, report["outcome"], report["access_level"]) == (0, "pass", "reader"), markdown
+    assert raw_pii_seen(report) == {"event_stream": 0, "customer_dim": 0}
     snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
     for column, values in pii_in_snapshot(soda_python, snapshot).items():
         assert values - {None} == {MASK}, f"{column} leaked to the snapshot"
+
+
+def test_an_admin_gate_sees_the_raw_values(lake, tmp_path, soda_python):
+    code, report, _ = run_gate(soda_python, lake["env"], tmp_path, entry=masking_checks(tmp_path))
+    assert code == 1
+    seen = raw_pii_seen(report)
+    assert seen["event_stream"] > 0 and seen["customer_dim"] > 0
+    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
+    emails = pii_in_snapshot(soda_python, snapshot)["event_stream.user_email"]
+    assert any("@example.com" in (e or "") for e in emails)
