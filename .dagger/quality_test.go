@@ -46,10 +46,28 @@ func gateReportJSONAt(env, outcome string, rel *release.Record, finished time.Ti
 	return string(raw)
 }
 
+// withJudgedBranch sets the report's branch to the gate's --branch, as the
+// gate does (a report without one judged the published state).
+func withJudgedBranch(report string, gateArgv []string) string {
+	for i, arg := range gateArgv {
+		if arg != "--branch" || i+1 >= len(gateArgv) {
+			continue
+		}
+		var doc map[string]any
+		if json.Unmarshal([]byte(report), &doc) != nil {
+			return report
+		}
+		doc["branch"] = gateArgv[i+1]
+		raw, _ := json.Marshal(doc)
+		return string(raw)
+	}
+	return report
+}
+
 func serveGate(eng *enginetest.Engine, report string, code int) {
 	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) {
 		if c.Has("file", "path", gateJSONPath) {
-			return report, true
+			return withJudgedBranch(report, c.LastExec()), true
 		}
 		if c.Has("file", "path", gateMDPath) {
 			return "# Quality gate", true

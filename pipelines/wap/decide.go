@@ -28,6 +28,11 @@ func Expectation(report *quality.Report, status *Document) (Snapshots, error) {
 	if status == nil || status.Command != Status || status.Head == nil {
 		return nil, fmt.Errorf("no branch head to compare the gate's report with")
 	}
+	// A report of another branch (or of the published state: an older gate
+	// that ignored --branch) judged other rows, whatever its snapshot ids say.
+	if report.Branch == nil || *report.Branch != status.Head.Ref {
+		return nil, fmt.Errorf("the gate's report judged %s, not the audit branch %s: nothing is published", judgedRef(report.Branch), status.Head.Ref)
+	}
 	head := status.Head.Snapshots()
 	judged := Snapshots{}
 	var wrong []string
@@ -62,6 +67,13 @@ func Expectation(report *quality.Report, status *Document) (Snapshots, error) {
 		return nil, fmt.Errorf("the gate judged no table at a snapshot: nothing to publish")
 	}
 	return judged, nil
+}
+
+func judgedRef(branch *string) string {
+	if branch == nil {
+		return "the published state"
+	}
+	return "branch " + *branch
 }
 
 func snapshotText(id int64, ok bool) string {

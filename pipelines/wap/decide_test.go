@@ -18,7 +18,7 @@ func TestTheAuditBranchIsNamedAfterTheReleaseID(t *testing.T) {
 }
 
 func report(tables map[string]*string) *quality.Report {
-	r := &quality.Report{}
+	r := &quality.Report{Branch: ptr("audit-x")}
 	for name, id := range tables {
 		r.Tables = append(r.Tables, quality.Table{Name: name, SnapshotID: id})
 	}
@@ -59,6 +59,15 @@ func TestThePublishExpectsExactlyWhatTheGateJudgedAtTheBranchHead(t *testing.T) 
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), tc.says, name)
 	}
+	published := report(map[string]*string{"event_stream": ptr("123"), "orders": ptr("77")})
+	published.Branch = nil
+	_, err = Expectation(published, status)
+	assert.ErrorContains(t, err, "judged the published state, not the audit branch audit-x")
+	other := report(map[string]*string{"event_stream": ptr("123"), "orders": ptr("77")})
+	other.Branch = ptr("audit-y")
+	_, err = Expectation(other, status)
+	assert.ErrorContains(t, err, "judged branch audit-y, not the audit branch audit-x")
+
 	_, err = Expectation(report(nil), nil)
 	assert.ErrorContains(t, err, "no branch head")
 }
