@@ -108,6 +108,18 @@ func TestGateImageRunsTheGateWithSodaInItsOwnInterpreter(t *testing.T) {
 	require.NotEmpty(t, entry)
 	assert.Equal(t, []string{"python", "-m", "lakehouse.quality.gate"}, strs(entry[0].Args["args"]))
 	assert.Equal(t, "send_anonymous_usage_stats: false\n", img.NewFiles()[appHome+"/.soda/config.yml"])
+
+	// Soda v3 declares duckdb<1.1 and the gate runs DuckDB 1.5: plain pip
+	// check refused the gate image on a real engine. The layer runs the
+	// project's own check, which accepts exactly the recorded override.
+	deps := eng.Resolve(dirSource(img, gateVenv))
+	assert.Equal(t, []string{
+		"python -m venv /opt/venv-soda",
+		"/opt/venv-soda/bin/pip install --no-input --no-deps --require-hashes -r /tmp/locks/requirements-soda.lock",
+		"/opt/venv-soda/bin/python /tmp/locks/check_dependencies.py /tmp/locks/requirements-soda.overrides",
+	}, deps.ExecLines())
+	assert.Contains(t, deps.FileMounts()[sodaOverrides], "dagster/requirements-soda.overrides", "the overrides file of the repository")
+	assert.Contains(t, deps.FileMounts()[dependencyCheckScript], "dagster/scripts/check_dependencies.py")
 	assert.Equal(t, gateVenv+"/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", img.Env()["PATH"])
 	assert.Equal(t, "10001:10001", img.Steps("withUser")[0].Args["name"])
 	owned := map[string]string{}

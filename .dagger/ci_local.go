@@ -42,6 +42,9 @@ func (m *Lakehouse) publishLocal(ctx context.Context, reg *dagger.Service, git *
 	if err != nil {
 		return release.Record{}, err
 	}
+	if err := m.checkDependencies(ctx); err != nil {
+		return release.Record{}, err
+	}
 	push := func(ctr *dagger.Container, ref string) (string, error) {
 		published, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{RegistryService: reg})
 		if err != nil {

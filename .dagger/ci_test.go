@@ -152,3 +152,19 @@ func TestCiBuildsTheLedgerToolBesideTheReleasePath(t *testing.T) {
 	require.GreaterOrEqual(t, built, 0, "the ledger tool is built")
 	assert.Less(t, built, queryIndex(eng, "publish("), "its build is asked for before the release is even published")
 }
+
+func TestCiReportsAFailedDependencyCheckWithPipsOwnWords(t *testing.T) {
+	m, eng, _ := ciEngine(t, "pass")
+	var log bytes.Buffer
+	ciLog = &log
+	t.Cleanup(func() { ciLog = os.Stderr })
+	// What the engine rig showed when the gate image ran plain pip check.
+	eng.FailExec(1, "", "soda-core-duckdb 3.5.6 has requirement duckdb<1.1.0, but you have duckdb 1.5.5.", gateVenv+"/bin/python", dependencyCheckScript)
+	_, err := m.Ci(t.Context(), localEnv(t), true, false, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	require.Error(t, err)
+	report := log.String()
+	assert.Contains(t, report, "### build and publish failed")
+	assert.Contains(t, report, "install dagster/"+gateLock)
+	assert.Contains(t, report, "has requirement duckdb<1.1.0, but you have duckdb 1.5.5", "pip's own reason reaches the report")
+	assert.Negative(t, queryIndex(eng, `"publish"`), "nothing is published when a dependency layer fails")
+}

@@ -89,6 +89,9 @@ func (m *Lakehouse) Publish(
 	if id.Dirty && !allowDirty {
 		return nil, fmt.Errorf("publish: the source has uncommitted changes; commit them, or pass --allow-dirty to publish a release marked dirty")
 	}
+	if err := m.checkDependencies(ctx); err != nil {
+		return nil, err
+	}
 	var runtimeRef, gateRef string
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
