@@ -47,7 +47,7 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 		raw, _ := rel.JSON()
 		record := dag.Directory().WithNewFile("release.json", string(raw)).File("release.json")
 		wall := timed(func() {
-			_, err := m.Deploy(context.Background(), first, record, "aws", nil, nil, false)
+			_, err := m.Deploy(context.Background(), first, record, "aws", nil, nil, false, "", "")
 			require.NoError(b, err)
 		})
 		m, tg := setup()
@@ -55,7 +55,7 @@ func BenchmarkDeployOrchestration(b *testing.B) {
 			_, err := m.target(context.Background(), first, "aws")
 			require.NoError(b, err)
 		})
-		evidence := timed(func() { _, _ = m.evidence(context.Background(), tg, rel, nil) })
+		evidence := timed(func() { _, _ = m.evidence(context.Background(), tg, rel, nil, nil) })
 		m, tg = setup()
 		var plan *Plan
 		planning := timed(func() {

@@ -25,6 +25,10 @@ const (
 	runtimeLock   = "requirements.lock"
 	gateLock      = "requirements-soda.lock"
 	codeServerCmd = "dagster code-server start -h 0.0.0.0 -p 4000 -m lakehouse.definitions --location-name lakehouse"
+	// systemPath follows an image's virtualenv on PATH. It is written out,
+	// not expanded from the base image's PATH: a base whose config sets
+	// none (seen on the engine rig) left PATH=/opt/venv/bin: and no sh.
+	systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
 // Build returns the Dagster runtime image: webserver, daemon and code server
@@ -135,7 +139,7 @@ func (m *Lakehouse) withCode(ctr *dagger.Container) *dagger.Container {
 func (m *Lakehouse) runtimeImage(id release.Identity) *dagger.Container {
 	ctr := m.imageBase().
 		WithDirectory(runtimeVenv, m.dependencies(runtimeLock, runtimeVenv)).
-		WithEnvVariable("PATH", runtimeVenv+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
+		WithEnvVariable("PATH", runtimeVenv+"/bin:"+systemPath).
 		WithFile(dagsterHome+"/dagster.yaml", m.Source.File("dagster/dagster.yaml"), dagger.ContainerWithFileOpts{Owner: appOwner}).
 		WithFile(dagsterHome+"/workspace.yaml", m.Source.File("dagster/workspace.yaml"), dagger.ContainerWithFileOpts{Owner: appOwner}).
 		WithFile(appDir+"/pyproject.toml", m.Source.File("dagster/pyproject.toml"), dagger.ContainerWithFileOpts{Owner: appOwner})
@@ -149,7 +153,7 @@ func (m *Lakehouse) runtimeImage(id release.Identity) *dagger.Container {
 func (m *Lakehouse) gateImage(id release.Identity) *dagger.Container {
 	ctr := m.imageBase().
 		WithDirectory(gateVenv, m.dependencies(gateLock, gateVenv)).
-		WithEnvVariable("PATH", gateVenv+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
+		WithEnvVariable("PATH", gateVenv+"/bin:"+systemPath).
 		// Soda v3 sends anonymous usage statistics by default; a gate must not.
 		WithNewFile(appHome+"/.soda/config.yml", "send_anonymous_usage_stats: false\n", dagger.ContainerWithNewFileOpts{Owner: appOwner})
 	return withLabels(m.withCode(ctr).

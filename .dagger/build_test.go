@@ -83,6 +83,8 @@ func TestBuildMakesANonRootRuntimeImageFromThePinnedPythonWithoutBuildTools(t *t
 		}
 	}
 	assert.Empty(t, img.Steps("withDockerHealthcheck"), "no baked HEALTHCHECK: Dagger services would all use it")
+	assert.Equal(t, runtimeVenv+"/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", img.Env()["PATH"],
+		"the venv first, then the system's, whatever PATH the base image sets (the rig's sets none: sh was not found)")
 	defaults := img.Steps("withDefaultArgs")
 	require.NotEmpty(t, defaults)
 	assert.Equal(t, strings.Fields(codeServerCmd), strs(defaults[len(defaults)-1].Args["args"]))
@@ -106,6 +108,7 @@ func TestGateImageRunsTheGateWithSodaInItsOwnInterpreter(t *testing.T) {
 	require.NotEmpty(t, entry)
 	assert.Equal(t, []string{"python", "-m", "lakehouse.quality.gate"}, strs(entry[0].Args["args"]))
 	assert.Equal(t, "send_anonymous_usage_stats: false\n", img.NewFiles()[appHome+"/.soda/config.yml"])
+	assert.Equal(t, gateVenv+"/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", img.Env()["PATH"])
 	assert.Equal(t, "10001:10001", img.Steps("withUser")[0].Args["name"])
 	owned := map[string]string{}
 	for _, s := range img.Steps("withDirectory") {

@@ -107,12 +107,15 @@ func (m *Lakehouse) ciDeploy(ctx context.Context, s *Stack, rel release.Record, 
 		}
 	}
 	now := time.Now().UTC()
-	decision, err := promotion.Decide(promotion.Request{Target: target, Release: rel, AllowDirty: true, Now: now}, upstream)
+	// A rehearsal in the local stack: the evidence rules, not the
+	// environment's soak and freeze (it deploys nothing there).
+	decision, err := promotion.Evidence(promotion.Request{Target: target, Release: rel, AllowDirty: true, Now: now}, upstream)
 	if err != nil {
 		return "", err
 	}
 	entry := promotion.Entry{
 		SchemaVersion: promotion.EntrySchemaVersion,
+		Kind:          promotion.DeployEntry,
 		Environment:   target.Name(),
 		Release:       rel,
 		Verdict:       promotion.Passed,

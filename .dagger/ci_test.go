@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,4 +137,17 @@ func TestCiSkipChecksRunsOnlyTheReleasePath(t *testing.T) {
 	assert.Contains(t, out, "| checks | skipped | 0s | --skip-checks |")
 	assert.Contains(t, out, "services up")
 	assert.Negative(t, queryIndex(eng, `"vet"`), "no lint with --skip-checks")
+}
+
+// The ledger tool the last step runs is built at the start, beside the
+// images and the stack, not after the gate (cold, it took 4 minutes on the
+// engine rig, all of them on the critical path).
+func TestCiBuildsTheLedgerToolBesideTheReleasePath(t *testing.T) {
+	m, eng, _ := ciEngine(t, "pass")
+	eng.SetLatency(5 * time.Millisecond)
+	_, err := m.Ci(t.Context(), localEnv(t), true, false, nil, nil, nil, dag.Git("https://example.invalid/acme/lakehouse.git"))
+	require.NoError(t, err)
+	built := queryIndex(eng, "./cmd/ledger")
+	require.GreaterOrEqual(t, built, 0, "the ledger tool is built")
+	assert.Less(t, built, queryIndex(eng, "publish("), "its build is asked for before the release is even published")
 }

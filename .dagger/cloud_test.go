@@ -71,7 +71,7 @@ func TestPromotingAGCPEnvironmentReadsTheUpstreamLedgerInTheGCSStateBucket(t *te
 	eng.AnswerFunc("stdout", ledger.answer)
 	m = withAWS(m).WithGcpCredentials(dag.SetSecret("gcp", canaryGCP))
 
-	_, err := m.Promote(t.Context(), "gone", "gtwo", "", nil, false)
+	_, err := m.Promote(t.Context(), "gone", "gtwo", "", nil, false, "", "")
 	require.Error(t, err, "gone has no release yet")
 	assert.Contains(t, err.Error(), "deploy a release to gone first")
 
@@ -148,7 +148,7 @@ func TestDeployOfAGCPEnvironmentVerifiesOnCloudRunAndRecordsInItsGCSLedger(t *te
 	eng.AnswerFunc("entries", func(c enginetest.Chain) (any, bool) {
 		return []string{"gate.json", "gate.md"}, c.Has("directory", "path", gateOut)
 	})
-	out, err := withAWS(m).WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Deploy(t.Context(), "gone", record, "", nil, nil, false)
+	out, err := withAWS(m).WithGcpCredentials(dag.SetSecret("gcp", canaryGCP)).Deploy(t.Context(), "gone", record, "", nil, nil, false, "", "")
 	require.NoError(t, err, cliMessage(err))
 	for _, step := range []string{"| apply | ok", "| services running the release | ok", "| smoke materialization | ok", "| quality gate | ok | 0s | outcome pass (report gs://lakehouse-gone-lakehouse/quality/" + rel.ID + "-", "| record | ok"} {
 		assert.Contains(t, out, step)

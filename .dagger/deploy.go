@@ -18,15 +18,16 @@ import (
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/terraform"
 )
 
-// Deploy deploys one release to an environment: it refuses unless the
-// release passed the quality gate in the environment's upstream (the
-// upstream's release ledger, or --evidence given by hand, verified the same
-// way), plans the environment with the release's image digests, applies
-// exactly that plan behind the destroy guard, verifies the release (a smoke
-// materialization and the gate) and records the verdict in the
-// environment's ledger beside its state. It never rebuilds: the digests are
-// the release's. It prints the run report and fails unless every step
-// passed.
+// Deploy deploys one release to an environment: it refuses during the
+// environment's freeze windows and unless the release passed the quality
+// gate in the environment's upstream (the upstream's release ledger, or
+// --evidence given by hand, verified the same way) long enough ago (its
+// soak), saying when the next allowed time is; plans the environment with
+// the release's image digests, applies exactly that plan behind the destroy
+// guard, verifies the release (a smoke materialization and the gate) and
+// records the verdict in the environment's ledger beside its state. It
+// never rebuilds: the digests are the release's. It prints the run report
+// and fails unless every step passed.
 // +cache="never"
 func (m *Lakehouse) Deploy(
 	ctx context.Context,
@@ -50,17 +51,31 @@ func (m *Lakehouse) Deploy(
 	// environment (the default: a CI runner cannot reach a deployed catalog).
 	// +optional
 	direct bool,
+	// Deploy despite the environment's freeze windows and soak time (never
+	// without upstream evidence), for this reason, recorded in the ledger
+	// and the run report.
+	// +optional
+	breakGlass string,
+	// Who asks for --break-glass (a name or e-mail), recorded with it.
+	// +optional
+	breakGlassBy string,
 ) (_ string, rerr error) {
 	defer surfaceTo(&rerr)
+	glass, err := promotion.NewBreakGlass(breakGlass, breakGlassBy)
+	if err != nil {
+		return "", fmt.Errorf("deploy %s: %w", env, err)
+	}
 	rel, err := gateRelease(ctx, releaseRecord)
 	if err != nil {
 		return "", fmt.Errorf("deploy %s: %w", env, err)
 	}
-	return m.deploy(ctx, env, cloudProvider, *rel, evidence, allowDestroy, direct)
+	return m.deploy(ctx, env, cloudProvider, *rel, evidence, allowDestroy, direct, glass)
 }
 
 // Promote deploys to --to the release that last passed in --from (and was
 // not revoked since): what reached --from is byte-for-byte what reaches --to.
+// Like deploy it refuses during --to's freeze windows and before the
+// release has soaked in --from, saying when the next allowed time is.
 // +cache="never"
 func (m *Lakehouse) Promote(
 	ctx context.Context,
@@ -78,8 +93,20 @@ func (m *Lakehouse) Promote(
 	// Verify from this runner instead of tasks inside the environment.
 	// +optional
 	direct bool,
+	// Promote despite --to's freeze windows and soak time (never without
+	// evidence in --from), for this reason, recorded in the ledger and the
+	// run report.
+	// +optional
+	breakGlass string,
+	// Who asks for --break-glass (a name or e-mail), recorded with it.
+	// +optional
+	breakGlassBy string,
 ) (_ string, rerr error) {
 	defer surfaceTo(&rerr)
+	glass, err := promotion.NewBreakGlass(breakGlass, breakGlassBy)
+	if err != nil {
+		return "", fmt.Errorf("promote %s: %w", to, err)
+	}
 	t, err := m.target(ctx, to, cloudProvider)
 	if err != nil {
 		return "", err
@@ -102,7 +129,7 @@ func (m *Lakehouse) Promote(
 	if err != nil {
 		return "", fmt.Errorf("promote from %s: %w; deploy a release to %s first (`deploy --env %s --release-record release.json`)", from, err, from, from)
 	}
-	return m.deploy(ctx, to, cloudProvider, latest.Entry.Release, nil, allowDestroy, direct)
+	return m.deploy(ctx, to, cloudProvider, latest.Entry.Release, nil, allowDestroy, direct, glass)
 }
 
 // stateLedger is an environment's ledger beside its state, in the state
@@ -124,7 +151,7 @@ func (m *Lakehouse) ledgerClient(t terraform.Target) *dagger.Container {
 		WithFile(srcPath+"/"+backend, m.Source.File(backend))
 }
 
-func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.Record, evidence *dagger.File, allowDestroy []string, direct bool) (string, error) {
+func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.Record, evidence *dagger.File, allowDestroy []string, direct bool, glass *promotion.BreakGlass) (string, error) {
 	t, err := m.target(ctx, env, cloud)
 	if err != nil {
 		return "", err
@@ -136,6 +163,20 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	rec.Fact("release", rel.ID+" (commit "+rel.Commit[:12]+")")
 	rec.Fact("runtime image", rel.RuntimeImage)
 	rec.Fact("gate image", rel.GateImage)
+	// The calendar needs no evidence: a freeze refuses before anything is
+	// read, planned or locked.
+	if err := rec.Run(ctx, "promotion calendar", "", func(context.Context) (string, error) {
+		d, err := promotion.CheckCalendar(promotion.Request{Target: t.Env(), Release: rel, Now: time.Now().UTC(), BreakGlass: glass})
+		if err != nil {
+			return "", err
+		}
+		if d.BreakGlass != nil {
+			rec.Fact("break glass", breakGlassFact(d.BreakGlass))
+		}
+		return calendarDetail(d), nil
+	}); err != nil {
+		return "", deployFailed(rec, err)
+	}
 	var (
 		decision promotion.Decision
 		plan     *Plan
@@ -144,15 +185,19 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return rec.Run(gctx, "upstream evidence", "", func(ctx context.Context) (string, error) {
-			d, err := m.evidence(ctx, t, rel, evidence)
+			d, err := m.evidence(ctx, t, rel, evidence, glass)
 			if err != nil {
 				return "", err
 			}
 			decision = d
-			if d.Upstream == nil {
-				return "first environment: releases come from publish", nil
+			detail := "first environment: releases come from publish"
+			if d.Upstream != nil {
+				detail = fmt.Sprintf("%s entry %d passed", d.Upstream.Entry.Environment, d.Upstream.Seq)
+				if d.SoakFrom != nil && t.Env().Promotion().MinSoak > 0 {
+					detail += fmt.Sprintf(", held since entry %d (%s)", d.SoakFrom.Seq, d.SoakFrom.Entry.RecordedAt)
+				}
 			}
-			return fmt.Sprintf("%s entry %d passed", d.Upstream.Entry.Environment, d.Upstream.Seq), nil
+			return detail + overrides(d.BreakGlass), nil
 		})
 	})
 	g.Go(func() error {
@@ -192,6 +237,9 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	if decision.Upstream != nil {
 		rec.Fact("evidence", fmt.Sprintf("%s entry %d", decision.Upstream.Entry.Environment, decision.Upstream.Seq))
 	}
+	if decision.BreakGlass != nil {
+		rec.Fact("break glass", breakGlassFact(decision.BreakGlass))
+	}
 	var gate *GateReport
 	guarded := false
 	verifyErr := rec.Run(ctx, "apply", "", func(ctx context.Context) (string, error) {
@@ -214,9 +262,11 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	}
 	entry := promotion.Entry{
 		SchemaVersion: promotion.EntrySchemaVersion,
+		Kind:          promotion.DeployEntry,
 		Environment:   env,
 		Release:       rel,
 		Verdict:       promotion.Passed,
+		BreakGlass:    decision.BreakGlass,
 		RecordedAt:    time.Now().UTC().Format(time.RFC3339),
 	}
 	if gate != nil {
@@ -245,36 +295,6 @@ func (m *Lakehouse) deploy(ctx context.Context, env, cloud string, rel release.R
 	return report.Markdown(), nil
 }
 
-// evidence admits the release on the upstream's ledger (or the entry given
-// by hand), or refuses with what is missing.
-func (m *Lakehouse) evidence(ctx context.Context, t terraform.Target, rel release.Record, given *dagger.File) (promotion.Decision, error) {
-	target := t.Env()
-	req := promotion.Request{Target: target, Release: rel, Now: time.Now().UTC()}
-	up := target.Promotion().Upstream
-	if up == "" {
-		return promotion.Decide(req, nil)
-	}
-	var raw []promotion.RawEntry
-	if given != nil {
-		body, err := given.Contents(ctx)
-		if err != nil {
-			return promotion.Decision{}, fmt.Errorf("read --evidence: %w", err)
-		}
-		raw = []promotion.RawEntry{{Seq: 0, Key: "--evidence", Body: []byte(body)}}
-	} else {
-		entries, err := m.readLedger(ctx, m.ledgerClient(t), m.stateLedger(t, up))
-		if err != nil {
-			return promotion.Decision{}, err
-		}
-		raw = entries
-	}
-	entries, err := promotion.ParseEntries(raw)
-	if err != nil {
-		return promotion.Decision{}, err
-	}
-	return promotion.Decide(req, entries)
-}
-
 // verifyDirect runs the smoke materialization and the gate from this
 // runner against the environment (its catalog must be reachable), with the
 // release's images and the environment's Terraform outputs and credentials.
@@ -290,15 +310,12 @@ func (m *Lakehouse) verifyDirect(ctx context.Context, rec *runreport.Recorder, t
 	}
 	runner := func(image string) *dagger.Container { return m.envRunner(t, vars, image) }
 	if err := rec.Run(ctx, "smoke materialization", "", func(ctx context.Context) (string, error) {
-		ctr := runner(rel.RuntimeImage).
-			WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
-			WithExec([]string{"sh", "-c", "python -m lakehouse.smoke 2>&1"}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
-		code, err := ctr.ExitCode(ctx)
+		code, log, err := smokeRun(ctx, runner(rel.RuntimeImage))
 		if err != nil {
 			return "", plain(err)
 		}
 		if code != 0 {
-			return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", code, lastLines(stdoutOf(ctx, ctr), 30))
+			return "", fmt.Errorf("the smoke run failed (exit %d):\n%s", code, lastLines(log, 30))
 		}
 		return "every asset materialized", nil
 	}); err != nil {

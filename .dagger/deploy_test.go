@@ -89,7 +89,7 @@ func deployEngineAt(t testing.TB, root, env string, rel release.Record, outcome 
 	})
 	serveGate(eng, gateReportJSON(env, outcome, &rel), map[string]int{"pass": 0, "fail": 1, "warn": 2}[outcome])
 	eng.AnswerFunc("exitCode", func(c enginetest.Chain) (any, bool) {
-		if last := c.LastExec(); len(last) == 3 && strings.Contains(last[2], "lakehouse.smoke") {
+		if last := c.LastExec(); len(last) >= 3 && last[2] == "lakehouse.smoke" {
 			return 0, true
 		}
 		return nil, false
@@ -117,7 +117,7 @@ func TestDeployOfTheFirstEnvironmentPlansTheDigestAppliesVerifiesAndRecords(t *t
 	first, _ := promotionEnvs(t)
 	rel := testRelease(t)
 	m, eng, ledger, record := deployEngine(t, first, rel, "pass")
-	out, err := withAWS(m).Deploy(t.Context(), first, record, "aws", nil, nil, true)
+	out, err := withAWS(m).Deploy(t.Context(), first, record, "aws", nil, nil, true, "", "")
 	require.NoError(t, err, out)
 	for _, step := range []string{"| upstream evidence | ok", "| plan | ok", "| apply | ok", "| smoke materialization | ok", "| quality gate | ok", "| record | ok"} {
 		assert.Contains(t, out, step)
@@ -145,7 +145,7 @@ func TestDeployOfTheFirstEnvironmentPlansTheDigestAppliesVerifiesAndRecords(t *t
 func TestDeployRefusesAReleaseWithoutUpstreamEvidenceAndChangesNothing(t *testing.T) {
 	_, second := promotionEnvs(t)
 	m, eng, ledger, record := deployEngine(t, second, testRelease(t), "pass")
-	_, err := withAWS(m).Deploy(t.Context(), second, record, "aws", nil, nil, true)
+	_, err := withAWS(m).Deploy(t.Context(), second, record, "aws", nil, nil, true, "", "")
 	require.Error(t, err)
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "| upstream evidence | failed")
@@ -164,7 +164,7 @@ func TestPromoteDeploysWhatPassedUpstream(t *testing.T) {
 		RecordedAt: time.Now().UTC().Format(time.RFC3339)}
 	body, _ := passed.JSON()
 	ledger.logs["iceberg-lakehouse/"+first+"/releases"] = []string{string(body)}
-	out, err := withAWS(m).Promote(t.Context(), first, second, "aws", nil, true)
+	out, err := withAWS(m).Promote(t.Context(), first, second, "aws", nil, true, "", "")
 	require.NoError(t, err, out)
 	applied := ran(t, eng, "terraform", "apply")
 	assert.Contains(t, strings.Join(applied.ExecLines(), "\n"), "-var=dagster_image="+rel.RuntimeImage, "the digest that passed upstream is the digest deployed")
@@ -172,6 +172,6 @@ func TestPromoteDeploysWhatPassedUpstream(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, first, e.Upstream.Environment)
 
-	_, err = withAWS(m).Promote(t.Context(), second, first, "aws", nil, true)
+	_, err = withAWS(m).Promote(t.Context(), second, first, "aws", nil, true, "", "")
 	require.ErrorContains(t, err, "promotes from")
 }

@@ -45,22 +45,22 @@ type listing struct {
 }
 
 func TestEnvironmentsListsAnAddedEnvironmentForTheWorkflowMatrix(t *testing.T) {
-	root := repoWithExtraEnvironments(t, map[string]string{"qa.tfvars": copyEnvironment(t, "qa")})
+	root := repoWithExtraEnvironments(t, map[string]string{"zzfixture.tfvars": copyEnvironment(t, "zzfixture")})
 	m, eng := newModule(t)
 	serveRepo(t, eng, root)
 	out, err := m.Environments(t.Context())
 	require.NoError(t, err)
 	var got listing
 	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
-	assert.Contains(t, got.Names, "qa")
-	assert.ElementsMatch(t, append(repoEnvironments(t, repoRoot(t)), "qa"), got.Names)
+	assert.Contains(t, got.Names, "zzfixture")
+	assert.ElementsMatch(t, append(repoEnvironments(t, repoRoot(t)), "zzfixture"), got.Names)
 	assert.Empty(t, got.Invalid)
 }
 
 // A malformed tfvars file is reported and fails checks, but plan of the
 // other environments goes on.
 func TestABrokenTfvarsFileDoesNotBlockTheOtherEnvironments(t *testing.T) {
-	root := repoWithExtraEnvironments(t, map[string]string{"uat.tfvars": "project_name = \"lakehouse\"\nenvironment = \n"})
+	root := repoWithExtraEnvironments(t, map[string]string{"zzbroken.tfvars": "project_name = \"lakehouse\"\nenvironment = \n"})
 	healthy := repoEnvironments(t, repoRoot(t))[0]
 
 	m, eng := tfEngineAt(t, root, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
@@ -68,19 +68,19 @@ func TestABrokenTfvarsFileDoesNotBlockTheOtherEnvironments(t *testing.T) {
 	require.NoError(t, err)
 	var got listing
 	require.NoError(t, json.Unmarshal([]byte(out), &got))
-	assert.NotContains(t, got.Names, "uat")
+	assert.NotContains(t, got.Names, "zzbroken")
 	require.Len(t, got.Invalid, 1)
-	assert.Equal(t, "environments/uat.tfvars", got.Invalid[0].File)
-	assert.Contains(t, got.Invalid[0].Error, "environments/uat.tfvars:2")
+	assert.Equal(t, "environments/zzbroken.tfvars", got.Invalid[0].File)
+	assert.Contains(t, got.Invalid[0].Error, "environments/zzbroken.tfvars:2")
 
 	p, err := withAWS(m).Plan(t.Context(), healthy, "aws", nil)
 	require.NoError(t, err, "a broken file of another environment must not block this plan")
 	assert.Equal(t, healthy, p.Env)
 	planned(t, eng)
 
-	_, err = withAWS(m).Plan(t.Context(), "uat", "aws", nil)
+	_, err = withAWS(m).Plan(t.Context(), "zzbroken", "aws", nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "environments/uat.tfvars:2")
+	assert.Contains(t, err.Error(), "environments/zzbroken.tfvars:2")
 }
 
 // Workflows that run once per environment take the list from the module's

@@ -58,12 +58,12 @@ type Lakehouse struct {
 // New configures the module for one repository checkout.
 func New(
 	// The repository checkout. Defaults to the repository holding dagger.json;
-	// Terraform working state, virtualenvs, caches, local secrets, tool output
+	// Terraform working state, virtualenvs, downloaded test jars, caches, local secrets, tool output
 	// the bindings `dagger develop` generates and the credentials file
 	// google-github-actions/auth writes into the workspace stay out, so they
 	// never change what the checks see, miss their cache or enter a container.
 	// +defaultPath="/"
-	// +ignore=[".git", "**/.terraform", "**/*.tfstate", "**/*.tfstate.*", "**/.terraform.tfstate.lock.info", "**/*.tfplan", "**/crash.log", "**/.venv", "**/.venv-*", "**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.ruff_cache", "**/.mypy_cache", "**/.coverage", "**/htmlcov", "**/node_modules", "**/.env", "**/*.pem", "**/*.key", "**/credentials.json", "gha-creds-*.json", "**/.dagster_home", "**/dagster_home", "**/.tmp_dagster_home_*", "**/.soda", "**/.local-warehouse", "dagster/gate*.json", "dagster/gate*.md", ".dagger/dagger.gen.go", ".dagger/internal/dagger", ".dagger/internal/querybuilder", ".dagger/internal/telemetry", "**/.DS_Store", "**/.idea", "**/.vscode", "**/*.swp", "/bin", "/out"]
+	// +ignore=[".git", "**/.terraform", "**/*.tfstate", "**/*.tfstate.*", "**/.terraform.tfstate.lock.info", "**/*.tfplan", "**/crash.log", "**/.venv", "**/.venv-*", "**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.ruff_cache", "**/.mypy_cache", "**/.coverage", "**/htmlcov", "**/node_modules", "**/.env", "**/*.pem", "**/*.key", "**/credentials.json", "gha-creds-*.json", "**/.dagster_home", "**/dagster_home", "**/.tmp_dagster_home_*", "**/.soda", "**/.local-warehouse", "tests/iceberg-rest/lib", "dagster/gate*.json", "dagster/gate*.md", ".dagger/dagger.gen.go", ".dagger/internal/dagger", ".dagger/internal/querybuilder", ".dagger/internal/telemetry", "**/.DS_Store", "**/.idea", "**/.vscode", "**/*.swp", "/bin", "/out"]
 	source *dagger.Directory,
 	// Go toolchain image for gofmt, go vet and go test. Default: the pinned image in pipelines/images.
 	// +optional

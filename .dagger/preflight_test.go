@@ -103,7 +103,7 @@ func TestAMalformedReleaseRecordNamesTheFile(t *testing.T) {
 	malformed := "{\n  \"schema_version\": 1,\n  oops\n}\n"
 	eng.AnswerFunc("contents", func(c enginetest.Chain) (any, bool) { return malformed, c.Has("file", "path", "zz-release.json") })
 	bad := dag.Directory().WithNewFile("zz-release.json", malformed).File("zz-release.json")
-	_, err := m.Deploy(t.Context(), env, bad, "", nil, nil, false)
+	_, err := m.Deploy(t.Context(), env, bad, "", nil, nil, false, "", "")
 	require.Error(t, err)
 	assert.Contains(t, cliMessage(err), "release record zz-release.json:3: not valid JSON")
 }

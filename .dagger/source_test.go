@@ -48,6 +48,8 @@ func TestDefaultSourceLeavesOutGeneratedAndLocalFiles(t *testing.T) {
 		"dagster/lakehouse/__pycache__/config.cpython-311.pyc",
 		"dagster/.soda/dev/lakehouse.duckdb", "dagster/gate.json", "dagster/gate.md",
 		"dagster/.dagster_home/storage/x", "dagster/.env",
+		// The REST catalog server's jars (150 MB) that scripts/iceberg-rest.sh resolves.
+		"tests/iceberg-rest/lib/iceberg-core-1.10.0.jar",
 		".git/HEAD", ".idea/workspace.xml", "dagster/.DS_Store",
 		// google-github-actions/auth writes it into the workspace root.
 		"gha-creds-5d1c2e3f4a5b6c7d.json",
@@ -60,7 +62,7 @@ func TestDefaultSourceLeavesOutGeneratedAndLocalFiles(t *testing.T) {
 		"aws/.terraform.lock.hcl", "aws/main.tf", "environments/dev.tfvars",
 		"dagster/.env.dev", "dagster/.env.example", "dagster/lakehouse/quality/gate_report.schema.json",
 		"dagster/lakehouse/quality/gate.py", ".dagger/main.go", ".dagger/internal/enginetest/engine.go",
-		"go.mod", ".github/workflows/ci.yml",
+		"go.mod", ".github/workflows/ci.yml", "tests/iceberg-rest/pom.xml",
 	} {
 		ok, err := pm.MatchesOrParentMatches(p)
 		require.NoError(t, err)

@@ -60,6 +60,12 @@ type Stack struct {
 	CatalogHost string
 	// +private
 	ObjectStoreHost string
+	// Run id of this stack's one-shot jobs: every builder of one stack
+	// gives them the same, so the services that wait for them are one
+	// definition, started once per session (a fresh id per builder made
+	// ci start the catalog again for the gate, with empty state).
+	// +private
+	RunID string
 	// The env file's object store settings: where the stack's own ledger
 	// lives (LAKEHOUSE_S3_BUCKET, S3_ENDPOINT_URL, AWS_REGION, S3_PATH_STYLE).
 	// +private
@@ -136,6 +142,7 @@ func (m *Lakehouse) Stack(
 	return &Stack{
 		Env:             e.Name(),
 		Project:         plan.project,
+		RunID:           runID(),
 		SpecJSON:        string(raw),
 		Image:           image,
 		GateImage:       gateImage,

@@ -155,14 +155,7 @@ func (s *Stack) Materialize(
 	if err != nil {
 		return nil, err
 	}
-	ctr = ctr.
-		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
-		WithExec([]string{"sh", "-c", "python -m lakehouse.smoke --partition \"$0\" 2>&1", partition}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
-	code, err := ctr.ExitCode(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("materialize %s: %w", s.Env, err)
-	}
-	out, err := ctr.Stdout(ctx)
+	code, out, err := smokeRun(ctx, ctr, "--partition", partition)
 	if err != nil {
 		return nil, fmt.Errorf("materialize %s: %w", s.Env, err)
 	}
@@ -222,3 +215,36 @@ async def main():
 
 asyncio.run(main())
 `
+
+// smokeRun runs the smoke materialization in ctr (python directly: no
+// shell needed in the image) and returns its exit code and its output,
+// stdout then stderr, where Dagster logs and Python tracebacks go. An exec
+// that never started (no python in the image) says so on stderr too.
+func smokeRun(ctx context.Context, ctr *dagger.Container, args ...string) (int, string, error) {
+	ctr = ctr.
+		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
+		WithExec(append([]string{"python", "-m", "lakehouse.smoke"}, args...), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := ctr.ExitCode(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	stdout, err := ctr.Stdout(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	stderr, err := ctr.Stderr(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	log := strings.TrimRight(stdout, "\n")
+	if e := strings.TrimRight(stderr, "\n"); e != "" {
+		if log != "" {
+			log += "\n"
+		}
+		log += e
+	}
+	if log == "" && code != 0 {
+		log = fmt.Sprintf("(the smoke run printed nothing before exiting with %d)", code)
+	}
+	return code, log, nil
+}

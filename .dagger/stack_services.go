@@ -74,7 +74,7 @@ func (b *stackBuilder) completed(name string) (*dagger.File, error) {
 	args := serviceArgs(spec)
 	marker := "/tmp/lakehouse-" + name + ".done"
 	f := ctr.
-		WithEnvVariable("LAKEHOUSE_RUN_ID", runID()).
+		WithEnvVariable("LAKEHOUSE_RUN_ID", b.stack.RunID).
 		WithExec(args.Args, dagger.ContainerWithExecOpts{UseEntrypoint: args.UseEntrypoint}).
 		WithNewFile(marker, name+" completed\n").
 		File(marker)

@@ -3,11 +3,14 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 
 	"dagger/lakehouse/internal/dagger"
 	"dagger/lakehouse/internal/enginetest"
@@ -49,13 +52,19 @@ func startedServices(t testing.TB, s *Stack, eng *enginetest.Engine) map[string]
 	return out
 }
 
-// localEnv is an environment of the checkout whose env file enables the
-// local stack (COMPOSE_PROFILES=local-stack).
+// localEnv is the first environment of the checkout's promotion order
+// whose env file enables the local stack (COMPOSE_PROFILES=local-stack):
+// one ci deploys into its own ledger with no upstream evidence, whatever
+// other local environments a user added (a copy of it sorts before it).
 func localEnv(t testing.TB) string {
 	t.Helper()
-	for _, env := range repoEnvironments(t, repoRoot(t)) {
-		if strings.Contains(repoFile(t, "dagster/.env."+env), "\nCOMPOSE_PROFILES=local-stack") {
-			return env
+	catalog, err := environment.Discover(os.DirFS(repoRoot(t)))
+	require.NoError(t, err)
+	order, err := catalog.PromotionOrder()
+	require.NoError(t, err)
+	for _, e := range order {
+		if strings.Contains(repoFile(t, "dagster/.env."+e.Name()), "\nCOMPOSE_PROFILES=local-stack") {
+			return e.Name()
 		}
 	}
 	t.Fatal("no environment with COMPOSE_PROFILES=local-stack")
@@ -154,7 +163,7 @@ func TestTwoEnvironmentsStacksShareNoVolumeHostOrPort(t *testing.T) {
 	env := localEnv(t)
 	// A second local environment: a copy of the first with its own ports.
 	dotenv := repoFile(t, "dagster/.env."+env)
-	dotenv = strings.ReplaceAll(dotenv, "LAKEHOUSE_ENVIRONMENT="+env, "LAKEHOUSE_ENVIRONMENT=qa")
+	dotenv = strings.ReplaceAll(dotenv, "LAKEHOUSE_ENVIRONMENT="+env, "LAKEHOUSE_ENVIRONMENT=zzfixture")
 	for _, kv := range [][2]string{{"DAGSTER_WEBSERVER_PORT=", "3009"}, {"NESSIE_PORT=", "19129"}, {"S3_PORT=", "8339"}} {
 		lines := strings.Split(dotenv, "\n")
 		for i, l := range lines {
@@ -164,13 +173,13 @@ func TestTwoEnvironmentsStacksShareNoVolumeHostOrPort(t *testing.T) {
 		}
 		dotenv = strings.Join(lines, "\n")
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(root, "dagster", ".env.qa"), []byte(dotenv), 0o644))
-	tfvars := strings.Replace(repoFile(t, "environments/"+env+".tfvars"), `"`+env+`"`, `"qa"`, 1)
-	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "qa.tfvars"), []byte(tfvars), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "dagster", ".env.zzfixture"), []byte(dotenv), 0o644))
+	tfvars := strings.Replace(repoFile(t, "environments/"+env+".tfvars"), `"`+env+`"`, `"zzfixture"`, 1)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "zzfixture.tfvars"), []byte(tfvars), 0o644))
 
 	volumes := map[string]map[string]bool{}
 	ports := map[string]map[int]bool{}
-	for _, e := range []string{env, "qa"} {
+	for _, e := range []string{env, "zzfixture"} {
 		s, eng, err := stackEngine(t, root, e, false)
 		require.NoError(t, err)
 		volumes[e], ports[e] = map[string]bool{}, map[int]bool{}
@@ -189,10 +198,10 @@ func TestTwoEnvironmentsStacksShareNoVolumeHostOrPort(t *testing.T) {
 		}
 	}
 	for v := range volumes[env] {
-		assert.False(t, volumes["qa"][v], "cache volume %s is shared", v)
+		assert.False(t, volumes["zzfixture"][v], "cache volume %s is shared", v)
 	}
 	for p := range ports[env] {
-		assert.False(t, ports["qa"][p], "host port %d is published by both", p)
+		assert.False(t, ports["zzfixture"][p], "host port %d is published by both", p)
 	}
 	assert.NotEmpty(t, volumes[env])
 	assert.NotEmpty(t, ports[env])
@@ -241,4 +250,51 @@ func TestAServiceThatNeverTurnsHealthyNamesItselfAndShowsItsLastLogLines(t *test
 	msg := cliMessage(err)
 	assert.Contains(t, msg, "service postgres did not start or never turned healthy: health check errored")
 	assert.Contains(t, msg, "its last log lines:\nFATAL:  data directory")
+}
+
+// A smoke run that fails before printing to stdout (on the engine rig:
+// `exec: "sh": executable file not found in $PATH`) still says why: the
+// log is stdout then stderr, and the run needs no shell in the image.
+func TestAFailedSmokeRunShowsWhatItPrintedOnStderr(t *testing.T) {
+	s, eng, err := stackEngine(t, repoRoot(t), localEnv(t), false)
+	require.NoError(t, err)
+	eng.FailExec(1, "", `exec: "python": executable file not found in $PATH`, "python", "-m", "lakehouse.smoke")
+	run, err := s.Materialize(t.Context(), "2026-11-20")
+	require.NoError(t, err)
+	assert.Equal(t, "fail", run.Status)
+	assert.Equal(t, 1, run.ExitCode)
+	assert.Equal(t, `exec: "python": executable file not found in $PATH`, run.Log)
+	smoke := ran(t, eng, "python", "-m", "lakehouse.smoke")
+	assert.Equal(t, []string{"python", "-m", "lakehouse.smoke", "--partition", "2026-11-20"}, smoke.LastExec(), "no sh -c around it")
+}
+
+// Every step of a run builds the stack again (materialize, the gate, the
+// local deploy): a service that waits for a one-shot job must be the same
+// definition each time, or the engine starts a second one. On the engine
+// rig a fresh job id per builder started the catalog again for the gate,
+// without the tables materialize had just written.
+var fakeIDs = regexp.MustCompile(`fake-id-\d+`)
+
+func TestEveryBuilderOfAStackStartsTheSameServices(t *testing.T) {
+	s, eng, err := stackEngine(t, repoRoot(t), localEnv(t), false)
+	require.NoError(t, err)
+	require.NotEmpty(t, s.RunID)
+	described := func() map[string]string {
+		out := map[string]string{}
+		for name, c := range startedServices(t, s, eng) {
+			for path, src := range c.FileMounts() {
+				if strings.HasPrefix(path, "/run/lakehouse/") {
+					// The fake engine numbers every ID it hands out.
+					out[name+" "+path] = fakeIDs.ReplaceAllString(src, "fake-id")
+				}
+			}
+		}
+		return out
+	}
+	first, second := described(), described()
+	require.NotEmpty(t, first, "some service of the local stack waits for a one-shot job")
+	assert.Equal(t, first, second)
+	for key, src := range first {
+		assert.Contains(t, src, s.RunID, "%s: the job runs once per stack, under the stack's run id", key)
+	}
 }

@@ -143,23 +143,23 @@ func TestPlanGivesEachEnvironmentItsOwnStateKeyAndTheSameShape(t *testing.T) {
 	}
 }
 
-// Adding an environment is adding files: a checkout with qa.tfvars copied
-// from dev plans qa against its own state with no code change.
+// Adding an environment is adding files: a checkout with a tfvars file copied
+// from dev plans the new environment against its own state with no code change.
 func TestAnAddedEnvironmentPlansWithNoCodeChange(t *testing.T) {
 	root := t.TempDir()
 	for _, dir := range []string{"aws", "gcp", "environments"} {
 		require.NoError(t, os.CopyFS(filepath.Join(root, dir), os.DirFS(filepath.Join(repoRoot(t), dir))))
 	}
 	dev := repoFile(t, "environments/dev.tfvars")
-	qa := regexp.MustCompile(`(?m)^(\s*environment\s*=\s*)"dev"`).ReplaceAllString(dev, `${1}"qa"`)
-	require.NotEqual(t, dev, qa, "dev.tfvars sets environment = \"dev\"")
-	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "qa.tfvars"), []byte(qa), 0o644))
+	added := regexp.MustCompile(`(?m)^(\s*environment\s*=\s*)"dev"`).ReplaceAllString(dev, `${1}"zzfixture"`)
+	require.NotEqual(t, dev, added, "dev.tfvars sets environment = \"dev\"")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "zzfixture.tfvars"), []byte(added), 0o644))
 
 	m, eng := tfEngineAt(t, root, repoFile(t, "pipelines/terraform/testdata/plans/create.json"))
-	p, err := withAWS(m).Plan(t.Context(), "qa", "aws", nil)
+	p, err := withAWS(m).Plan(t.Context(), "zzfixture", "aws", nil)
 	require.NoError(t, err)
-	assert.Equal(t, "iceberg-lakehouse/qa/terraform.tfstate", p.StateKey)
-	assert.Contains(t, planned(t, eng).ExecLines(), "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/qa.tfvars -var=dagster_image="+runningImage+" -out=qa.tfplan -detailed-exitcode")
+	assert.Equal(t, "iceberg-lakehouse/zzfixture/terraform.tfstate", p.StateKey)
+	assert.Contains(t, planned(t, eng).ExecLines(), "terraform plan -input=false -no-color -lock-timeout=5m -var-file=../environments/zzfixture.tfvars -var=dagster_image="+runningImage+" -out=zzfixture.tfplan -detailed-exitcode")
 }
 
 // withLockFile copies the Terraform roots and environments of the checkout

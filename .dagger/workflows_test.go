@@ -264,11 +264,11 @@ func TestDeployJobsFollowThePromotionOrderOfTheEnvironmentsFiles(t *testing.T) {
 	assertPromotionOrder(t, listing, order)
 
 	last := order[len(order)-1]
-	added := regexp.MustCompile(`(?m)^promotion_upstream\s*=.*$`).ReplaceAllString(copyEnvironment(t, "qa"), `promotion_upstream = "`+last.Env+`"`)
-	listing = listingOf(t, repoWithExtraEnvironments(t, map[string]string{"qa.tfvars": added}))
-	withQA := evalMatrix(t, expr, listing)
-	assertPromotionOrder(t, listing, withQA)
-	assert.Equal(t, append(envsOf(order), "qa"), envsOf(withQA), "an added environment takes its place with no workflow edit")
+	added := regexp.MustCompile(`(?m)^promotion_upstream\s*=.*$`).ReplaceAllString(copyEnvironment(t, "zzfixture"), `promotion_upstream = "`+last.Env+`"`)
+	listing = listingOf(t, repoWithExtraEnvironments(t, map[string]string{"zzfixture.tfvars": added}))
+	withAdded := evalMatrix(t, expr, listing)
+	assertPromotionOrder(t, listing, withAdded)
+	assert.Equal(t, append(envsOf(order), "zzfixture"), envsOf(withAdded), "an added environment takes its place with no workflow edit")
 
 	// A chain on the other cloud: its jobs follow, each with its cloud, so
 	// the job's credentials and dagger call are that cloud's.

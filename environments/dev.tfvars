@@ -36,12 +36,18 @@ dagster_code_server_memory_mib = 2048
 dagster_run_cpu_units          = 2048
 dagster_run_memory_mib         = 2048
 
-# Promotion (read by the pipeline): where releases come from and what the
-# upstream environment's quality gate must show.
+# Promotion (read by the pipeline): where releases come from, what the
+# upstream environment's quality gate must show, how long a release soaks
+# upstream, and when deploy and promote refuse (freeze windows; the weekly
+# ones on promotion_timezone's wall clock). See environments/README.md.
 promotion_upstream               = ""
 promotion_warnings_block         = false
 promotion_max_evidence_age_hours = 168
 promotion_requires_approval      = false
+promotion_min_soak_hours         = 0
+promotion_timezone               = "UTC"
+promotion_freeze_weekly          = []
+promotion_freeze_dates           = []
 
 # AWS only.
 aws_region                    = "us-east-1"

@@ -333,6 +333,77 @@ variable "promotion_requires_approval" {
   default     = false
 }
 
+variable "promotion_min_soak_hours" {
+  description = "How long a release must have passed in the upstream environment before it deploys here (hours; 0 = no soak, and always 0 in the first environment). Read by the pipeline."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.promotion_min_soak_hours >= 0 && var.promotion_min_soak_hours <= 2160 && floor(var.promotion_min_soak_hours) == var.promotion_min_soak_hours
+    error_message = "promotion_min_soak_hours must be a whole number of hours between 0 and 2160 (90 days)."
+  }
+
+  validation {
+    condition     = var.promotion_min_soak_hours == 0 || var.promotion_upstream != ""
+    error_message = "promotion_min_soak_hours must be 0 in the first environment (promotion_upstream = \"\"): a release has nowhere to soak before it."
+  }
+
+  validation {
+    condition     = var.promotion_min_soak_hours < var.promotion_max_evidence_age_hours
+    error_message = "promotion_min_soak_hours must be less than promotion_max_evidence_age_hours, or the upstream's evidence would be too old when the soak ends."
+  }
+}
+
+variable "promotion_timezone" {
+  description = "IANA time zone of promotion_freeze_weekly's wall-clock times, e.g. \"Europe/Paris\" (daylight saving time included). Read by the pipeline."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*)$", var.promotion_timezone)) && var.promotion_timezone != "Local"
+    error_message = "promotion_timezone must be an IANA time zone name such as \"UTC\", \"Europe/Paris\" or \"America/New_York\" (not \"Local\": the zone of whichever machine deploys)."
+  }
+}
+
+variable "promotion_freeze_weekly" {
+  description = "Recurring freeze windows during which deploy and promote refuse: each { days = [\"sat\", \"sun\"], from = \"00:00\", to = \"24:00\" } on promotion_timezone's wall clock, from inclusive, to exclusive, within one day. Read by the pipeline."
+  type = list(object({
+    days = list(string)
+    from = string
+    to   = string
+  }))
+  default = []
+
+  validation {
+    condition     = length([for w in var.promotion_freeze_weekly : w if length(w.days) == 0 || length(toset(w.days)) != length(w.days) || length([for d in w.days : d if !contains(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], d)]) > 0]) == 0
+    error_message = "Each promotion_freeze_weekly window names one or more distinct days among mon, tue, wed, thu, fri, sat, sun."
+  }
+
+  validation {
+    condition     = length([for w in var.promotion_freeze_weekly : w if !can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", w.from)) || !can(regex("^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", w.to))]) == 0
+    error_message = "Each promotion_freeze_weekly window has from = \"HH:MM\" (00:00-23:59) and to = \"HH:MM\" (00:01-24:00)."
+  }
+
+  validation {
+    condition     = length([for w in var.promotion_freeze_weekly : w if tonumber(replace(w.from, ":", "")) >= tonumber(replace(w.to, ":", ""))]) == 0
+    error_message = "Each promotion_freeze_weekly window's from is before its to: split an overnight freeze in two (e.g. fri 18:00-24:00 and sat 00:00-06:00)."
+  }
+}
+
+variable "promotion_freeze_dates" {
+  description = "Dated freeze windows during which deploy and promote refuse: each { from = \"2026-12-24T00:00:00+01:00\", to = \"2027-01-02T00:00:00+01:00\" } (RFC 3339 with offset; from inclusive, to exclusive; the pipeline refuses a window whose from is not before its to). Read by the pipeline."
+  type = list(object({
+    from = string
+    to   = string
+  }))
+  default = []
+
+  validation {
+    condition     = length([for w in var.promotion_freeze_dates : w if !can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})$", w.from)) || !can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})$", w.to))]) == 0
+    error_message = "Each promotion_freeze_dates window has from and to in RFC 3339 with an offset, e.g. \"2026-12-24T00:00:00+01:00\" or \"2026-12-24T00:00:00Z\"."
+  }
+}
+
 # ------------------------------------------------------------- AWS only --
 
 variable "aws_region" {

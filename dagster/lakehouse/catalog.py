@@ -7,7 +7,11 @@ import contextlib
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog, load_catalog
-from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
+from pyiceberg.exceptions import (
+    NamespaceAlreadyExistsError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
 from pyiceberg.table import Table
 
 from lakehouse.config import Settings
@@ -20,19 +24,29 @@ def open_catalog(settings: Settings) -> Catalog:
 
 
 def ensure_table(catalog: Catalog, namespace: str, contract: TableContract) -> Table:
+    return load_or_create(catalog, namespace, contract)[0]
+
+
+def load_or_create(catalog: Catalog, namespace: str, contract: TableContract) -> tuple[Table, bool]:
+    """The contract's table, created if missing; and whether this call created it."""
     with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(namespace)
     identifier = contract.identifier(namespace)
     try:
-        return catalog.load_table(identifier)
+        return catalog.load_table(identifier), False
     except NoSuchTableError:
-        return catalog.create_table(
+        pass
+    try:
+        table = catalog.create_table(
             identifier,
             schema=contract.schema,
             partition_spec=contract.partition_spec,
             sort_order=contract.sort_order,
             properties=contract.properties,
         )
+    except TableAlreadyExistsError:  # a concurrent writer created it
+        return catalog.load_table(identifier), False
+    return table, True
 
 
 def mask_pii(data: pa.Table, pii_columns: tuple[str, ...]) -> pa.Table:
@@ -58,15 +72,22 @@ def read_table(
     name: str,
     *,
     row_filter: str | None = None,
+    table: Table | None = None,
+    snapshot_id: int | None = None,
 ) -> pa.Table:
     """Read a contract table as Arrow, masking PII unless the access level is ``admin``.
 
-    Raises ``NoSuchTableError`` when the table does not exist.
+    ``table``: the table already loaded; ``snapshot_id``: the snapshot to read (a
+    branch's head) instead of the current one. Raises ``NoSuchTableError`` when the
+    table does not exist.
     """
     contract = CONTRACTS[name]
-    table = catalog.load_table(contract.identifier(settings.namespace))
-    scan = table.scan(row_filter=row_filter) if row_filter else table.scan()
-    data = scan.to_arrow()
+    if table is None:
+        table = catalog.load_table(contract.identifier(settings.namespace))
+    options: dict = {"snapshot_id": snapshot_id} if snapshot_id is not None else {}
+    if row_filter:
+        options["row_filter"] = row_filter
+    data = table.scan(**options).to_arrow()
     if settings.masks_pii:
         data = mask_pii(data, contract.pii_columns)
     return data

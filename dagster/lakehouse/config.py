@@ -22,6 +22,14 @@ from pathlib import Path
 
 ACCESS_LEVELS = ("admin", "reader")
 CATALOG_TYPES = ("rest", "sql")
+# How branches are made (lakehouse.wap): Nessie's catalog-level branches, Iceberg
+# table-level refs, or "auto" (asked of the catalog: Nessie says so in /v1/config).
+VERSIONING = ("auto", "nessie", "table-refs")
+
+# A branch the lakehouse writes to: valid as a Nessie reference name and as an Iceberg
+# ref name (Nessie: a letter first, no trailing "." or "/"; "/" is left out here).
+BRANCH_PATTERN = re.compile(r"[A-Za-z](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9_-])?")
+BRANCH_RULE = "1-128 characters: a letter, then letters, digits, '.', '_' or '-', not ending in '.'"
 
 # Same rule as the Go pipeline (pipelines/environment namePattern); both run the
 # table pipelines/environment/testdata/names.json.
@@ -191,8 +199,8 @@ class _Source:
             )
         return value
 
-    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
-        value = self.required(name, "|".join(allowed))
+    def choice(self, name: str, allowed: tuple[str, ...], *, default: str | None = None) -> str:
+        value = self.optional(name) or default or self.required(name, "|".join(allowed))
         if value not in allowed:
             raise self._bad(name, value, f"allowed values are {', '.join(allowed)}")
         return value
@@ -207,6 +215,15 @@ class _Source:
             raise self._bad(name, value, "allowed values are true, false")
         return value == "true"
 
+    def branch(self, name: str) -> str | None:
+        value = self.optional(name)
+        if value is not None:
+            try:
+                check_branch_name(value, name)
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} ({self._where(name)})") from None
+        return value
+
     def integer(self, name: str, *, default: int) -> int:
         raw = self.optional(name)
         if raw is None:
@@ -214,6 +231,16 @@ class _Source:
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             raise self._bad(name, raw, f"must be a whole number of at least 1, e.g. {default}")
         return int(raw)
+
+
+def check_branch_name(name: str, what: str = "branch") -> str:
+    """Return ``name`` if the lakehouse may write to a branch of that name."""
+    if not BRANCH_PATTERN.fullmatch(name) or name == "main":
+        raise ConfigError(
+            f"{what} {name!r} is not allowed: use {BRANCH_RULE}, and not main "
+            "(the published state), e.g. audit-<release id>"
+        )
+    return name
 
 
 def _infer_catalog_type(uri: str) -> str:
@@ -248,6 +275,13 @@ class Settings:
     sns_topic_arn: str | None = None
     events_per_day: int = 400
     customers: int = 60
+    # Write-audit-publish (lakehouse.wap): where writers write (None: the published
+    # state), how branches are made, Nessie's API v2 base (None: derived from the
+    # catalog URI), and whether every Dagster run writes to its own run-<run id> branch.
+    write_branch: str | None = None
+    versioning: str = "auto"
+    nessie_api_uri: str | None = None
+    run_branches: bool = False
 
     @property
     def masks_pii(self) -> bool:
@@ -270,8 +304,9 @@ class Settings:
             props["s3.endpoint"] = self.s3_endpoint
         if self.s3_region:
             props["s3.region"] = self.s3_region
-        if self.s3_path_style:
-            props["s3.force-virtual-addressing"] = "false"
+        # Both ways explicitly: pyarrow addresses a custom endpoint path-style unless told
+        # otherwise, so S3_PATH_STYLE=false would otherwise not mean virtual-hosted.
+        props["s3.force-virtual-addressing"] = "false" if self.s3_path_style else "true"
         return props
 
     @classmethod
@@ -316,6 +351,12 @@ class Settings:
             sns_topic_arn=src.optional("ALERT_SNS_TOPIC_ARN"),
             events_per_day=src.integer("LAKEHOUSE_EVENTS_PER_DAY", default=400),
             customers=src.integer("LAKEHOUSE_CUSTOMERS", default=60),
+            write_branch=src.branch("LAKEHOUSE_WRITE_BRANCH"),
+            versioning=src.choice("LAKEHOUSE_VERSIONING", VERSIONING, default="auto"),
+            nessie_api_uri=src.optional("NESSIE_API_URI"),
+            run_branches=src.boolean(
+                "LAKEHOUSE_RUN_BRANCHES", default=src.boolean("LAKEHOUSE_DEPLOYED")
+            ),
         )
 
     @classmethod

@@ -41,6 +41,8 @@ ensure_venv() {
 
 ensure_venv .venv requirements-dev.lock
 ensure_venv .venv-soda requirements-soda.lock
+# Apache Iceberg's REST catalog server for the REST tests (java + mvn; see the script).
+scripts/iceberg-rest.sh
 
 echo "== ruff check"
 .venv/bin/ruff check .
@@ -50,10 +52,22 @@ echo "== ruff format --check"
 echo "== pytest"
 export LAKEHOUSE_SODA_PYTHON="$here/.venv-soda/bin/python"
 export LAKEHOUSE_REQUIRE_SODA=1
+# The servers the tests start (moto, the REST catalog's java) are recorded here; none may
+# outlive pytest.
+pids="$(mktemp)"
+trap 'rm -f "$pids"' EXIT
+export LAKEHOUSE_TEST_SERVER_PIDS="$pids"
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 status=$?
 set -e
+while read -r pid comm; do
+  if [[ "$(ps -p "$pid" -o comm= 2>/dev/null)" == "$comm" ]]; then
+    echo "scripts/test.sh: $comm (pid $pid), started by the tests, is still running; stopping it" >&2
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    status=1
+  fi
+done < "$pids"
 if [[ $status -eq 5 ]]; then
   echo "scripts/test.sh: pytest collected no tests" >&2
   exit 1

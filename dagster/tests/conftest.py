@@ -28,7 +28,7 @@ def lake_env(root: Path, **overrides: str) -> dict[str, str]:
     """Environment variables for a local SQL catalog (sqlite + files) under ``root``."""
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
     env = {
-        "LAKEHOUSE_ENVIRONMENT": "test",
+        "LAKEHOUSE_ENVIRONMENT": "zzfixture",
         "LAKEHOUSE_ACCESS_LEVEL": "admin",
         "LAKEHOUSE_ALERTING_ENABLED": "false",
         "LAKEHOUSE_DEPLOYED": "false",
@@ -124,3 +124,24 @@ def soda_python() -> str:
             pytest.fail(f"Soda virtualenv missing: {candidate} (run scripts/test.sh)")
         pytest.skip("Soda virtualenv not installed (scripts/test.sh creates .venv-soda)")
     return candidate
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 for the whole session: its endpoint URL."""
+    from tests.servers import start_moto
+
+    server, endpoint = start_moto(tmp_path_factory.mktemp("moto"))
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def rest_catalog(tmp_path_factory: pytest.TempPathFactory, s3_server: str) -> Iterator:
+    """Apache Iceberg's REST catalog server behind Nessie's URL layout, data in moto's S3."""
+    from tests.rest_catalog import running_rest_catalog
+
+    with running_rest_catalog(tmp_path_factory.mktemp("iceberg-rest"), s3_server) as catalog:
+        yield catalog

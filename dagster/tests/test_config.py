@@ -12,11 +12,11 @@ from tests.conftest import PROJECT_DIR, set_key
 
 
 @pytest.fixture
-def qa(tmp_path):
-    """A new environment: the committed staging file copied as .env.qa."""
-    path = tmp_path / ".env.qa"
+def added(tmp_path):
+    """A new environment: the committed staging file copied as .env.zzfixture."""
+    path = tmp_path / ".env.zzfixture"
     shutil.copyfile(PROJECT_DIR / ".env.staging", path)
-    set_key(path, "LAKEHOUSE_ENVIRONMENT", "qa")
+    set_key(path, "LAKEHOUSE_ENVIRONMENT", "zzfixture")
     return path
 
 
@@ -36,31 +36,31 @@ def test_for_environment_reads_the_committed_file():
     assert prod.catalog_uri.endswith("/iceberg/main")
 
 
-def test_exported_variables_override_the_file(qa):
+def test_exported_variables_override_the_file(added):
     settings = Settings.for_environment(
-        "qa",
+        "zzfixture",
         environ={"ICEBERG_CATALOG_URI": "sqlite:///x.db", "LAKEHOUSE_ACCESS_LEVEL": "admin"},
-        project_dir=qa.parent,
+        project_dir=added.parent,
     )
     assert (settings.catalog_type, settings.access_level) == ("sql", "admin")
     assert settings.warehouse == "s3://lakehouse-staging-lakehouse/warehouse"  # from the file
 
 
-def test_an_exported_environment_must_match_the_file(qa):
+def test_an_exported_environment_must_match_the_file(added):
     same = Settings.for_environment(
-        "qa", environ={"LAKEHOUSE_ENVIRONMENT": "qa"}, project_dir=qa.parent
+        "zzfixture", environ={"LAKEHOUSE_ENVIRONMENT": "zzfixture"}, project_dir=added.parent
     )
-    assert same.environment == "qa"
+    assert same.environment == "zzfixture"
     with pytest.raises(ConfigError, match="LAKEHOUSE_ENVIRONMENT='prod' is exported") as err:
         Settings.for_environment(
-            "qa", environ={"LAKEHOUSE_ENVIRONMENT": "prod"}, project_dir=qa.parent
+            "zzfixture", environ={"LAKEHOUSE_ENVIRONMENT": "prod"}, project_dir=added.parent
         )
-    assert str(qa) in str(err.value)
+    assert str(added) in str(err.value)
 
 
 def test_a_missing_env_file_is_an_error_naming_it(tmp_path):
     complete = {
-        "LAKEHOUSE_ENVIRONMENT": "qa",
+        "LAKEHOUSE_ENVIRONMENT": "zzfixture",
         "LAKEHOUSE_ACCESS_LEVEL": "admin",
         "LAKEHOUSE_ALERTING_ENABLED": "false",
         "LAKEHOUSE_DEPLOYED": "false",
@@ -68,22 +68,22 @@ def test_a_missing_env_file_is_an_error_naming_it(tmp_path):
         "ICEBERG_WAREHOUSE": "file:///x",
     }
     with pytest.raises(ConfigError) as err:
-        Settings.for_environment("qa", environ=complete, project_dir=tmp_path)
+        Settings.for_environment("zzfixture", environ=complete, project_dir=tmp_path)
     message = str(err.value)
-    assert f"{tmp_path / '.env.qa'} does not exist" in message
-    assert ".env.example" in message and "LAKEHOUSE_ENVIRONMENT=qa" in message
+    assert f"{tmp_path / '.env.zzfixture'} does not exist" in message
+    assert ".env.example" in message and "LAKEHOUSE_ENVIRONMENT=zzfixture" in message
 
 
-def test_the_file_must_name_its_environment(qa):
-    set_key(qa, "LAKEHOUSE_ENVIRONMENT", "staging")
-    line = line_of(qa, "LAKEHOUSE_ENVIRONMENT")
+def test_the_file_must_name_its_environment(added):
+    set_key(added, "LAKEHOUSE_ENVIRONMENT", "staging")
+    line = line_of(added, "LAKEHOUSE_ENVIRONMENT")
     with pytest.raises(ConfigError, match=f":{line}: LAKEHOUSE_ENVIRONMENT=staging but"):
-        Settings.for_environment("qa", environ={}, project_dir=qa.parent)
+        Settings.for_environment("zzfixture", environ={}, project_dir=added.parent)
 
 
 def test_an_invalid_environment_name_is_refused_before_any_file_is_read(tmp_path):
-    with pytest.raises(ConfigError, match=re.escape("'../qa' is not allowed")):
-        Settings.for_environment("../qa", environ={}, project_dir=tmp_path)
+    with pytest.raises(ConfigError, match=re.escape("'../zzfixture' is not allowed")):
+        Settings.for_environment("../zzfixture", environ={}, project_dir=tmp_path)
 
 
 BAD_VALUES = [
@@ -97,19 +97,19 @@ BAD_VALUES = [
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), BAD_VALUES)
-def test_a_bad_value_in_the_file_names_the_key_the_file_and_the_line(qa, key, value, expected):
-    set_key(qa, key, value)
+def test_a_bad_value_in_the_file_names_the_key_the_file_and_the_line(added, key, value, expected):
+    set_key(added, key, value)
     with pytest.raises(ConfigError) as err:
-        Settings.for_environment("qa", environ={}, project_dir=qa.parent)
+        Settings.for_environment("zzfixture", environ={}, project_dir=added.parent)
     message = str(err.value)
-    assert f"{key}={value!r} ({qa}:{line_of(qa, key)})" in message
+    assert f"{key}={value!r} ({added}:{line_of(added, key)})" in message
     assert expected in message
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), BAD_VALUES)
-def test_a_bad_exported_value_names_the_process_environment(qa, key, value, expected):
+def test_a_bad_exported_value_names_the_process_environment(added, key, value, expected):
     with pytest.raises(ConfigError) as err:
-        Settings.for_environment("qa", environ={key: value}, project_dir=qa.parent)
+        Settings.for_environment("zzfixture", environ={key: value}, project_dir=added.parent)
     assert f"{key}={value!r} ({PROCESS})" in str(err.value)
     assert expected in str(err.value)
 
@@ -117,8 +117,8 @@ def test_a_bad_exported_value_names_the_process_environment(qa, key, value, expe
 @pytest.mark.parametrize(
     "key", ["LAKEHOUSE_ACCESS_LEVEL", "LAKEHOUSE_ALERTING_ENABLED", "LAKEHOUSE_DEPLOYED"]
 )
-def test_keys_the_go_pipeline_requires_are_required_here_too(qa, key):
-    text = qa.read_text().split("\n")
-    qa.write_text("\n".join(line for line in text if not line.startswith(f"{key}=")))
-    with pytest.raises(ConfigError, match=f"{key} is not set in {qa} or {PROCESS}"):
-        Settings.for_environment("qa", environ={}, project_dir=qa.parent)
+def test_keys_the_go_pipeline_requires_are_required_here_too(added, key):
+    text = added.read_text().split("\n")
+    added.write_text("\n".join(line for line in text if not line.startswith(f"{key}=")))
+    with pytest.raises(ConfigError, match=f"{key} is not set in {added} or {PROCESS}"):
+        Settings.for_environment("zzfixture", environ={}, project_dir=added.parent)

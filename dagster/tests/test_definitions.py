@@ -39,7 +39,13 @@ def test_definitions_content(tmp_path):
         "customer_dim_daily_schedule",
         "daily_events_schedule",
     }
-    assert {s.name for s in repo.sensor_defs} == {"run_failure_alert", "schema_drift"}
+    assert {s.name for s in repo.sensor_defs} == {
+        "run_failure_alert",
+        "schema_drift",
+        "wap_publish_run",
+        "wap_discard_failed_run",
+        "wap_discard_canceled_run",
+    }
     assert set(repo.get_top_level_resources()) >= {"iceberg", "alerting"}
 
 
@@ -91,23 +97,25 @@ def test_invalid_settings_are_rejected(env, message):
 
 
 def test_rest_catalog_properties():
-    settings = Settings.from_env(
-        {
-            "LAKEHOUSE_ENVIRONMENT": "dev",
-            "LAKEHOUSE_ACCESS_LEVEL": "reader",
-            "LAKEHOUSE_ALERTING_ENABLED": "false",
-            "LAKEHOUSE_DEPLOYED": "false",
-            "ICEBERG_CATALOG_URI": "http://nessie:19120/iceberg/main",
-            "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse",
-            "S3_ENDPOINT_URL": "http://s3:8333",
-            "S3_PATH_STYLE": "true",
-            "ICEBERG_CATALOG_WAREHOUSE": "warehouse",
-        }
-    )
+    settings_env = {
+        "LAKEHOUSE_ENVIRONMENT": "dev",
+        "LAKEHOUSE_ACCESS_LEVEL": "reader",
+        "LAKEHOUSE_ALERTING_ENABLED": "false",
+        "LAKEHOUSE_DEPLOYED": "false",
+        "ICEBERG_CATALOG_URI": "http://nessie:19120/iceberg/main",
+        "ICEBERG_WAREHOUSE": "s3://lakehouse-dev/warehouse",
+        "S3_ENDPOINT_URL": "http://s3:8333",
+        "S3_PATH_STYLE": "true",
+        "ICEBERG_CATALOG_WAREHOUSE": "warehouse",
+    }
+    settings = Settings.from_env(settings_env)
     props = settings.catalog_properties()
     assert props["type"] == "rest" and props["uri"].endswith("/iceberg/main")
     assert props["s3.endpoint"] == "http://s3:8333"
     assert props["warehouse"] == "warehouse"  # the Nessie warehouse name, not the s3 URI
+    assert props["s3.force-virtual-addressing"] == "false"
+    virtual = Settings.from_env({**settings_env, "S3_PATH_STYLE": "false"}).catalog_properties()
+    assert virtual["s3.force-virtual-addressing"] == "true"
 
 
 def default_statuses(defs) -> tuple[set[str], set[str], str]:
@@ -118,16 +126,40 @@ def default_statuses(defs) -> tuple[set[str], set[str], str]:
     return schedules, {sensors["schema_drift"]}, sensors["run_failure_alert"]
 
 
+def committed_environments() -> list[str]:
+    return sorted(
+        p.name.removeprefix(".env.") for p in PROJECT_DIR.glob(".env.?*") if p.suffix != ".example"
+    )
+
+
+def file_values(environment: str) -> dict[str, str]:
+    """The KEY=VALUE lines of a committed env file, read apart from lakehouse.config."""
+    lines = (PROJECT_DIR / f".env.{environment}").read_text().split("\n")
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
 @pytest.mark.parametrize(
     ("environment", "deployed", "alerting", "access"),
     [
-        ("dev", False, False, "admin"),
-        ("staging", True, True, "reader"),
-        ("prod", True, True, "reader"),
+        ("dev", "false", "false", "admin"),
+        ("staging", "true", "true", "reader"),
+        ("prod", "true", "true", "reader"),
     ],
 )
-def test_definitions_load_from_each_env_file(environment, deployed, alerting, access):
-    """The committed .env.<env> files load as-is (no catalog connection at load time)."""
+def test_the_committed_env_files_follow_the_guide(environment, deployed, alerting, access):
+    values = file_values(environment)
+    keys = ("LAKEHOUSE_DEPLOYED", "LAKEHOUSE_ALERTING_ENABLED", "LAKEHOUSE_ACCESS_LEVEL")
+    assert tuple(values[k] for k in keys) == (deployed, alerting, access)
+
+
+@pytest.mark.parametrize("environment", committed_environments())
+def test_definitions_load_from_each_env_file(environment):
+    """Every committed .env.<env> file loads as-is (no catalog connection at load time), and
+    its switches decide what starts running."""
+    values = file_values(environment)
+    deployed = values["LAKEHOUSE_DEPLOYED"] == "true"
+    alerting = values["LAKEHOUSE_ALERTING_ENABLED"] == "true"
+    access = values["LAKEHOUSE_ACCESS_LEVEL"]
     settings = Settings.for_environment(environment, environ={})
     assert (settings.deployed, settings.alerting_enabled) == (deployed, alerting)
     defs = build_definitions(settings)

@@ -15,7 +15,7 @@ from lakehouse.catalog import open_catalog
 from lakehouse.config import Settings
 from lakehouse.quality.report import SCHEMA_PATH
 from lakehouse.tables import EVENT_STREAM
-from tests.conftest import PROJECT_DIR, lake_env, process_env, write_env_file
+from tests.conftest import lake_env, process_env, write_env_file
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 # A release as the pipeline passes it (pipelines/release formats).
@@ -207,57 +207,3 @@ def test_gate_errors_on_bad_configuration(tmp_path, soda_python):
     code, report, _ = run_gate(soda_python, env, tmp_path)
     assert (code, report["outcome"]) == (3, "error")
     assert "Iceberg REST" in report["errors"][0]
-
-
-def test_soda_cli_command_from_the_guide(lake, soda_python, tmp_path):
-    """`soda scan -d lakehouse -c lakehouse/quality/configuration.yaml <checks>`, run in a
-    project directory after the gate refreshed its snapshot: one configuration file
-    serves every environment through ${LAKEHOUSE_ENVIRONMENT}."""
-    project = tmp_path / "project"
-    write_env_file(project, lake["env"])
-    (project / "lakehouse").symlink_to(PROJECT_DIR / "lakehouse", target_is_directory=True)
-    home = tmp_path / "home"
-    (home / ".soda").mkdir(parents=True)
-    (home / ".soda" / "config.yml").write_text("send_anonymous_usage_stats: false\n")
-    run_env = process_env(
-        HOME=str(home), LAKEHOUSE_ENVIRONMENT=lake["env"]["LAKEHOUSE_ENVIRONMENT"]
-    )
-    materialized = subprocess.run(
-        [
-            soda_python,
-            "-m",
-            "lakehouse.quality.gate",
-            "--env",
-            lake["env"]["LAKEHOUSE_ENVIRONMENT"],
-            "--project-dir",
-            str(project),
-            "--materialize-only",
-        ],
-        cwd=project,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert materialized.returncode == 0, materialized.stderr
-    assert (project / ".soda" / lake["env"]["LAKEHOUSE_ENVIRONMENT"] / "lakehouse.duckdb").is_file()
-    soda = str(Path(soda_python).with_name("soda"))
-    command = [
-        soda,
-        "scan",
-        "-d",
-        "lakehouse",
-        "-c",
-        "lakehouse/quality/configuration.yaml",
-        "lakehouse/quality/soda_checks/event_stream_checks.yaml",
-    ]
-    scan = subprocess.run(
-        command, cwd=project, env=run_env, capture_output=True, text=True, timeout=300
-    )
-    assert scan.returncode == 0, scan.stdout + scan.stderr
-    assert "10/10 checks PASSED" in scan.stdout
-
-    unset = {k: v for k, v in run_env.items() if k != "LAKEHOUSE_ENVIRONMENT"}
-    scan = subprocess.run(command, cwd=project, env=unset, capture_output=True, text=True)
-    assert scan.returncode != 0
-    assert "LAKEHOUSE_ENVIRONMENT-is-not-set" in scan.stdout + scan.stderr

@@ -49,7 +49,7 @@ def test_a_malformed_value_in_the_env_file_is_an_error_report(
     env = lake_env(tmp_path / "lake")
     env_file = write_env_file(tmp_path / "project", env)
     set_key(env_file, key, value)
-    code, report, markdown = run_gate(soda_python, None, tmp_path, environment="test")
+    code, report, markdown = run_gate(soda_python, None, tmp_path, environment="zzfixture")
     assert (code, report["outcome"]) == (3, "error")
     message = report["errors"][0]
     assert f"{key}='{value}' ({env_file}:" in message and expected in message
@@ -68,10 +68,10 @@ def test_a_missing_env_file_is_an_error_naming_it(tmp_path, soda_python):
     project = tmp_path / "project"
     project.mkdir()
     code, report, _ = run_gate(
-        soda_python, None, tmp_path, environment="qa", process=lake_env(tmp_path / "lake")
+        soda_python, None, tmp_path, environment="zzfixture", process=lake_env(tmp_path / "lake")
     )
-    assert (code, report["environment"]) == (3, "qa")
-    assert f"{project / '.env.qa'} does not exist" in report["errors"][0]
+    assert (code, report["environment"]) == (3, "zzfixture")
+    assert f"{project / '.env.zzfixture'} does not exist" in report["errors"][0]
 
 
 def test_an_exported_environment_that_differs_from_the_file_is_an_error(tmp_path, soda_python):
@@ -86,7 +86,7 @@ def test_an_exported_environment_that_differs_from_the_file_is_an_error(tmp_path
 @pytest.mark.parametrize(
     ("args", "environment"),
     [
-        (["--env", "test", "--no-such-flag"], "test"),
+        (["--env", "zzfixture", "--no-such-flag"], "zzfixture"),
         (["--out-of-place"], "unknown"),  # no --env at all
     ],
 )
@@ -114,7 +114,7 @@ def test_an_unwritable_report_is_exit_3_with_a_message(tmp_path, soda_python):
     proc = gate_cli(
         soda_python,
         tmp_path,
-        *("--env", "test", "--project-dir", str(tmp_path / "project")),
+        *("--env", "zzfixture", "--project-dir", str(tmp_path / "project")),
         *("--out", str(blocked), "--duckdb-path", ":memory:"),
     )
     assert proc.returncode == 3
@@ -127,7 +127,7 @@ def test_an_unwritable_markdown_turns_the_json_into_an_error(lake, tmp_path, sod
     proc = gate_cli(
         soda_python,
         tmp_path,
-        *("--env", "test", "--project-dir", str(tmp_path / "project"), "--out", str(out)),
+        *("--env", "zzfixture", "--project-dir", str(tmp_path / "project"), "--out", str(out)),
         *("--markdown", str(tmp_path), "--duckdb-path", ":memory:"),
     )
     assert proc.returncode == 3, proc.stderr

@@ -59,7 +59,7 @@ def test_incremental_reads_only_the_day_appended_since_the_last_pass(lake, tmp_p
     assert (unchanged["mode"], unchanged["base_snapshot_id"]) == ("full", None)
     assert "full scan: nothing was appended since the passing snapshot" in markdown
     # `soda scan` keeps a full snapshot: the incremental gate did not replace it.
-    snapshot = tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb"
+    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
     assert rows_in(soda_python, snapshot)["event_stream"] == 2 * EVENTS_PER_DAY
 
 
@@ -129,4 +129,4 @@ def test_a_since_report_of_another_environment_is_an_error(lake, tmp_path, soda_
     other.write_text(json.dumps({**first, "environment": "prod"}))
     code, report, _ = run_gate(soda_python, lake["env"], tmp_path, "--since-report", str(other))
     assert (code, report["outcome"]) == (3, "error")
-    assert "environment 'prod', not 'test'" in report["errors"][0]
+    assert "environment 'prod', not 'zzfixture'" in report["errors"][0]

@@ -16,7 +16,7 @@ def test_an_incremental_reader_gate_on_s3(s3_endpoint, tmp_path, soda_python, mo
     for key, value in CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     env = {
-        "LAKEHOUSE_ENVIRONMENT": "test",
+        "LAKEHOUSE_ENVIRONMENT": "zzfixture",
         "LAKEHOUSE_ACCESS_LEVEL": "reader",
         "LAKEHOUSE_ALERTING_ENABLED": "false",
         "LAKEHOUSE_DEPLOYED": "false",
@@ -31,7 +31,7 @@ def test_an_incremental_reader_gate_on_s3(s3_endpoint, tmp_path, soda_python, mo
     materialize_all(env)
     code, first, _ = run_gate(soda_python, env, tmp_path, process=CREDENTIALS)
     assert (code, first["access_level"]) == (0, "reader")
-    snapshot = tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb"
+    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
     for column, values in pii_in_snapshot(soda_python, snapshot).items():
         assert values - {None} == {MASK}, f"{column} leaked to the snapshot"
     events_day(env, NEW_DAY)

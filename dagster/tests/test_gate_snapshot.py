@@ -18,7 +18,7 @@ PREVIOUS = b"the previous snapshot, still being read by someone"
 
 
 def snapshot_dir(project: Path) -> Path:
-    return project / ".soda" / "test"
+    return project / ".soda" / "zzfixture"
 
 
 def seed_previous(project: Path) -> Path:
@@ -110,7 +110,7 @@ def test_two_gates_of_one_environment_run_at_once(lake, tmp_path, soda_python):
     gates = []
     for i in (1, 2):
         out = tmp_path / f"gate{i}.json"
-        command = [soda_python, "-m", "lakehouse.quality.gate", "--env", "test"]
+        command = [soda_python, "-m", "lakehouse.quality.gate", "--env", "zzfixture"]
         command += ["--project-dir", str(project), "--out", str(out)]
         gates.append((out, subprocess.Popen(command, cwd=tmp_path, env=process_env())))
     for out, proc in gates:
@@ -134,7 +134,7 @@ def test_materialize_only_keeps_the_previous_snapshot_on_failure(tmp_path, soda_
     write_env_file(project, lake_env(tmp_path / "empty-lake"))
     proc = subprocess.run(
         [
-            *(soda_python, "-m", "lakehouse.quality.gate", "--env", "test"),
+            *(soda_python, "-m", "lakehouse.quality.gate", "--env", "zzfixture"),
             *("--project-dir", str(project), "--materialize-only"),
         ],
         cwd=tmp_path,

@@ -247,6 +247,6 @@ def test_a_reader_gate_snapshot_serves_only_masked_pii(lake, tmp_path, soda_pyth
     env = {**lake["env"], "LAKEHOUSE_ACCESS_LEVEL": "reader"}
     code, report, _ = run_gate(soda_python, env, tmp_path)
     assert (code, report["outcome"], report["access_level"]) == (0, "pass", "reader")
-    snapshot = tmp_path / "project" / ".soda" / "test" / "lakehouse.duckdb"
+    snapshot = tmp_path / "project" / ".soda" / "zzfixture" / "lakehouse.duckdb"
     for column, values in pii_in_snapshot(soda_python, snapshot).items():
         assert values - {None} == {MASK}, f"{column} leaked to the snapshot"

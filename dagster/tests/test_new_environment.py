@@ -18,13 +18,13 @@ from tests.test_gate import run_gate
 def test_a_copied_env_file_is_a_new_environment(lake, soda_python, tmp_path, source, deployed):
     project = tmp_path / "project"
     project.mkdir()
-    env_file = project / ".env.qa"
+    env_file = project / ".env.zzfixture"
     shutil.copyfile(PROJECT_DIR / f".env.{source}", env_file)
-    set_key(env_file, "LAKEHOUSE_ENVIRONMENT", "qa")
+    set_key(env_file, "LAKEHOUSE_ENVIRONMENT", "zzfixture")
     copied = Settings.for_environment(source, environ={})
 
-    settings = Settings.for_environment("qa", environ={}, project_dir=project)
-    assert (settings.environment, settings.deployed) == ("qa", deployed)
+    settings = Settings.for_environment("zzfixture", environ={}, project_dir=project)
+    assert (settings.environment, settings.deployed) == ("zzfixture", deployed)
     assert settings.access_level == copied.access_level
 
     schedules, drift, alert = default_statuses(build_definitions(settings))
@@ -32,11 +32,11 @@ def test_a_copied_env_file_is_a_new_environment(lake, soda_python, tmp_path, sou
     assert (schedules, drift) == ({running}, {running})
     assert alert == ("RUNNING" if copied.alerting_enabled else "STOPPED")
 
-    # The gate reads .env.qa; the catalog is exported (a local SQL catalog here).
+    # The gate reads .env.zzfixture; the catalog is exported (a local SQL catalog here).
     catalog = {k: lake["env"][k] for k in ("ICEBERG_CATALOG_URI", "ICEBERG_WAREHOUSE")}
     code, report, _ = run_gate(
-        soda_python, None, tmp_path, project_dir=project, environment="qa", process=catalog
+        soda_python, None, tmp_path, project_dir=project, environment="zzfixture", process=catalog
     )
     assert (code, report["outcome"]) == (0, "pass")
-    assert (report["environment"], report["access_level"]) == ("qa", copied.access_level)
-    assert (project / ".soda" / "qa" / "lakehouse.duckdb").is_file()
+    assert (report["environment"], report["access_level"]) == ("zzfixture", copied.access_level)
+    assert (project / ".soda" / "zzfixture" / "lakehouse.duckdb").is_file()

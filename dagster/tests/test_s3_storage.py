@@ -6,68 +6,32 @@ the same variables the .env files set (S3_ENDPOINT_URL, S3_PATH_STYLE, AWS_*).
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import botocore.session
 import pytest
 
 from lakehouse.config import Settings
 from lakehouse.resources import build_resources
 from lakehouse.tables import MASK
 from tests.conftest import EVENTS_PER_DAY, materialize_all
+from tests.servers import s3_client
 from tests.test_gate import run_gate
 
 BUCKET = "lakehouse-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        client = botocore.session.get_session().create_client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.create_bucket(Bucket=BUCKET)
-                break
-            except Exception:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def s3_endpoint(s3_server: str) -> str:
+    """The session's moto S3 server with this module's bucket."""
+    client = s3_client(s3_server)
+    if BUCKET not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
+        client.create_bucket(Bucket=BUCKET)
+    return s3_server
 
 
 def test_assets_and_gate_on_s3_compatible_storage(s3_endpoint, tmp_path, soda_python, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fixture")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fixture")
     env = {
-        "LAKEHOUSE_ENVIRONMENT": "test",
+        "LAKEHOUSE_ENVIRONMENT": "zzfixture",
         "LAKEHOUSE_ACCESS_LEVEL": "reader",
         "LAKEHOUSE_ALERTING_ENABLED": "false",
         "LAKEHOUSE_DEPLOYED": "false",

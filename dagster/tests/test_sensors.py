@@ -116,7 +116,7 @@ def test_schema_drift_sensor_alerts_once_per_drift(tmp_path, webhook):
     materialize_all(env)
     resources = build_resources(Settings.from_env(env))
     resources["alerting"] = AlertingResource(
-        environment="test", enabled=True, slack_webhook_url=url
+        environment="zzfixture", enabled=True, slack_webhook_url=url
     )
     sensor = build_schema_drift_sensor(running=False)
 

@@ -26,7 +26,7 @@ def test_smoke_materializes_every_asset_through_the_entry_point(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "smoke test: pass" in done.stdout
+    assert "smoke zzfixture: pass" in done.stdout
     catalog = open_catalog(Settings.from_env(env))
     events = catalog.load_table(("lakehouse", "event_stream")).scan().to_arrow()
     assert events.num_rows == EVENTS_PER_DAY

@@ -47,18 +47,16 @@ func loadEnv(t *testing.T, dir, env string) *types.Project {
 	return p
 }
 
+// projectName is the README's --project-name lakehouse-<env>.
+func projectName(env string) string { return "lakehouse-" + env }
+
 func TestEnvironmentsRunSideBySideWithoutCollisions(t *testing.T) {
-	hostPorts := map[string]string{}
-	for _, env := range environments(t) {
+	envs := environments(t)
+	require.NoError(t, SideBySide(t.Context(), dagsterDir, envs, projectName, deploySecrets))
+	for _, env := range envs {
 		p := loadEnv(t, dagsterDir, env)
 		for name, svc := range p.Services {
 			assert.Empty(t, svc.ContainerName, "%s/%s: a fixed container_name collides between projects", env, name)
-			for _, port := range svc.Ports {
-				key := port.HostIP + ":" + port.Published
-				other, taken := hostPorts[key]
-				assert.False(t, taken, "%s/%s publishes %s, already used by %s", env, name, key, other)
-				hostPorts[key] = env + "/" + name
-			}
 		}
 		for key, vol := range p.Volumes {
 			assert.False(t, bool(vol.External), "%s: volume %s is external and shared between projects", env, key)
@@ -155,4 +153,36 @@ func TestEveryEnvironmentNamesItselfAndItsAccessLevel(t *testing.T) {
 		require.NotNil(t, code["LAKEHOUSE_DEPLOYED"], "%s: the code server must see LAKEHOUSE_DEPLOYED", env)
 		assert.Equal(t, vars["LAKEHOUSE_DEPLOYED"], *code["LAKEHOUSE_DEPLOYED"], env)
 	}
+}
+
+// An environment whose env file is a copy of a local stack's, ports and
+// all, is refused, and the refusal says which file, which keys and which
+// environment: the README's checklist step to change them.
+func TestACopiedEnvFileThatKeepsItsPortsIsRefusedWithTheKeysToChange(t *testing.T) {
+	var local string
+	for _, env := range environments(t) {
+		if len(loadEnv(t, dagsterDir, env).Services["nessie"].Ports) > 0 {
+			local = env
+		}
+	}
+	require.NotEmpty(t, local, "no committed environment runs the local stack with published ports")
+	source := readFile(t, filepath.Join(dagsterDir, ".env."+local))
+	dir := stackCopy(t, map[string]string{
+		".env." + local:  source,
+		".env.zzfixture": setKey(t, source, "LAKEHOUSE_ENVIRONMENT", "zzfixture"),
+	})
+	err := SideBySide(t.Context(), dir, []string{local, "zzfixture"}, projectName, deploySecrets)
+	require.Error(t, err)
+	copied, first := filepath.Join(dir, ".env.zzfixture"), filepath.Join(dir, ".env."+local)
+	for service, key := range map[string]string{"dagster-webserver": "DAGSTER_WEBSERVER_PORT", "nessie": "NESSIE_PORT", "seaweedfs": "S3_PORT"} {
+		assert.Contains(t, err.Error(), copied+": "+service+" publishes host port ", "names the file and the service")
+		assert.Contains(t, err.Error(), "as environment "+local+" does ("+first+" "+service+")", "names the other environment")
+		assert.Contains(t, err.Error(), "set "+key+" in this file to a free port", "names the key to change")
+	}
+
+	// With those keys changed, the two run side by side.
+	moved := setKey(t, setKey(t, setKey(t, setKey(t, source, "LAKEHOUSE_ENVIRONMENT", "zzfixture"),
+		"DAGSTER_WEBSERVER_PORT", "3999"), "NESSIE_PORT", "19999"), "S3_PORT", "8999")
+	dir = stackCopy(t, map[string]string{".env." + local: source, ".env.zzfixture": moved})
+	require.NoError(t, SideBySide(t.Context(), dir, []string{local, "zzfixture"}, projectName, deploySecrets))
 }

@@ -104,16 +104,16 @@ func TestExplicitFilesAndComposeFileGiveTheSameProject(t *testing.T) {
 // its COMPOSE_FILE says so, with no name in code.
 func TestANewEnvironmentIsOnlyAnEnvFile(t *testing.T) {
 	environments(t)
-	qa := readFile(t, filepath.Join(dagsterDir, ".env.staging"))
-	qa = setKey(t, qa, "LAKEHOUSE_ENVIRONMENT", "qa")
-	qa = setKey(t, qa, "COMPOSE_FILE", baseFile+":"+overlayFile)
-	dir := stackCopy(t, map[string]string{".env.qa": qa})
-	p := loadEnv(t, dir, "qa")
+	added := readFile(t, filepath.Join(dagsterDir, ".env.staging"))
+	added = setKey(t, added, "LAKEHOUSE_ENVIRONMENT", "zzfixture")
+	added = setKey(t, added, "COMPOSE_FILE", baseFile+":"+overlayFile)
+	dir := stackCopy(t, map[string]string{".env.zzfixture": added})
+	p := loadEnv(t, dir, "zzfixture")
 	assertOverlayRules(t, p)
-	assert.Equal(t, "qa", *p.Services["dagster-code"].Environment["LAKEHOUSE_ENVIRONMENT"])
+	assert.Equal(t, "zzfixture", *p.Services["dagster-code"].Environment["LAKEHOUSE_ENVIRONMENT"])
 	assert.Equal(t, "true", *p.Services["dagster-code"].Environment["LAKEHOUSE_DEPLOYED"])
 	for key, vol := range p.Volumes {
-		assert.True(t, strings.HasPrefix(vol.Name, "lakehouse-qa_"), "volume %s is %q", key, vol.Name)
+		assert.True(t, strings.HasPrefix(vol.Name, "lakehouse-zzfixture_"), "volume %s is %q", key, vol.Name)
 	}
 }
 
@@ -190,9 +190,9 @@ func TestLoadRefusesEnvFilesThePipelineRefuses(t *testing.T) {
 }
 
 func TestLoadOfAMissingEnvFileSaysWhichFile(t *testing.T) {
-	_, err := Load(t.Context(), t.TempDir(), ".env.qa", "lakehouse-qa", nil)
+	_, err := Load(t.Context(), t.TempDir(), ".env.zzfixture", "lakehouse-zzfixture", nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), ".env.qa")
+	assert.Contains(t, err.Error(), ".env.zzfixture")
 	assert.Contains(t, err.Error(), ".env.example")
 }
 

@@ -183,8 +183,8 @@ func (c *Catalog) Lookup(name string) (Env, error) {
 	if len(c.envs) > 0 {
 		example = c.envs[0].name
 	}
-	return Env{}, fmt.Errorf("%s; to add one, copy %s/%s.tfvars to %s/%s.tfvars (set environment = %q) and dagster/.env.%s to dagster/.env.%s",
-		msg, Dir, example, Dir, name, name, example, name)
+	return Env{}, fmt.Errorf("%s; to add one, copy %s/%s.tfvars to %s/%s.tfvars (set environment = %q and promotion_upstream = %q) and dagster/.env.%s to dagster/.env.%s (set LAKEHOUSE_ENVIRONMENT=%s and free host ports): README.md, \"Adding an environment\", lists every step",
+		msg, Dir, example, Dir, name, name, example, example, name, name)
 }
 
 // parseTfvars validates one tfvars file: its stem is a valid name and its

@@ -20,7 +20,7 @@ func TestDiscoverFindsEveryTfvarsFileSorted(t *testing.T) {
 		"environments/dev.tfvars":     tfvars("dev"),
 		"environments/staging.tfvars": tfvars("staging"),
 		"environments/README.md":      {Data: []byte("not an environment")},
-		"examples/demo.tfvars":        tfvars("demo"),
+		"examples/zzexample.tfvars":   tfvars("zzexample"),
 	}
 	c, err := Discover(fsys)
 	require.NoError(t, err)
@@ -38,15 +38,15 @@ func TestAddingAnEnvironmentIsAddingAFile(t *testing.T) {
 	fsys := fstest.MapFS{"environments/dev.tfvars": tfvars("dev")}
 	c, err := Discover(fsys)
 	require.NoError(t, err)
-	_, err = c.Lookup("qa")
+	_, err = c.Lookup("zzfixture")
 	require.Error(t, err)
 
-	fsys["environments/qa.tfvars"] = tfvars("qa")
+	fsys["environments/zzfixture.tfvars"] = tfvars("zzfixture")
 	c, err = Discover(fsys)
 	require.NoError(t, err)
-	env, err := c.Lookup("qa")
+	env, err := c.Lookup("zzfixture")
 	require.NoError(t, err)
-	assert.Equal(t, "qa", env.Name())
+	assert.Equal(t, "zzfixture", env.Name())
 }
 
 func TestLookupOfUnknownEnvironmentListsKnownOnesAndHowToAdd(t *testing.T) {
@@ -60,8 +60,8 @@ func TestLookupOfUnknownEnvironmentListsKnownOnesAndHowToAdd(t *testing.T) {
 	msg := err.Error()
 	assert.Contains(t, msg, `unknown environment "stagign"`)
 	assert.Contains(t, msg, "dev, prod")
-	assert.Contains(t, msg, "copy environments/dev.tfvars to environments/stagign.tfvars")
-	assert.Contains(t, msg, "dagster/.env.stagign")
+	assert.Contains(t, msg, `copy environments/dev.tfvars to environments/stagign.tfvars (set environment = "stagign" and promotion_upstream = "dev")`)
+	assert.Contains(t, msg, "dagster/.env.stagign (set LAKEHOUSE_ENVIRONMENT=stagign")
 }
 
 func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
@@ -97,33 +97,33 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 		},
 		{
 			name:    "environment attribute missing",
-			file:    "environments/qa.tfvars",
+			file:    "environments/zzfixture.tfvars",
 			content: `project_name = "lakehouse"`,
-			want:    []string{"environments/qa.tfvars", "missing environment"},
+			want:    []string{"environments/zzfixture.tfvars", "missing environment"},
 		},
 		{
 			name:    "environment attribute not a string",
-			file:    "environments/qa.tfvars",
+			file:    "environments/zzfixture.tfvars",
 			content: "project_name = \"lakehouse\"\nenvironment = 3\n",
-			want:    []string{"environments/qa.tfvars:2", "must be a string"},
+			want:    []string{"environments/zzfixture.tfvars:2", "must be a string"},
 		},
 		{
 			name:    "environment attribute refers to a variable",
-			file:    "environments/qa.tfvars",
+			file:    "environments/zzfixture.tfvars",
 			content: "environment = var.x\n",
-			want:    []string{"environments/qa.tfvars:1", "literal string"},
+			want:    []string{"environments/zzfixture.tfvars:1", "literal string"},
 		},
 		{
 			name:    "cloud_provider missing",
-			file:    "environments/qa.tfvars",
-			content: "project_name = \"lakehouse\"\nenvironment = \"qa\"\n",
-			want:    []string{"environments/qa.tfvars", "missing cloud_provider", "aws, gcp"},
+			file:    "environments/zzfixture.tfvars",
+			content: "project_name = \"lakehouse\"\nenvironment = \"zzfixture\"\n",
+			want:    []string{"environments/zzfixture.tfvars", "missing cloud_provider", "aws, gcp"},
 		},
 		{
 			name:    "cloud_provider not a cloud of the repository",
-			file:    "environments/qa.tfvars",
-			content: "project_name = \"lakehouse\"\nenvironment = \"qa\"\ncloud_provider = \"azure\"\n",
-			want:    []string{"environments/qa.tfvars:3", `cloud_provider = "azure"`, "allowed values are aws, gcp"},
+			file:    "environments/zzfixture.tfvars",
+			content: "project_name = \"lakehouse\"\nenvironment = \"zzfixture\"\ncloud_provider = \"azure\"\n",
+			want:    []string{"environments/zzfixture.tfvars:3", `cloud_provider = "azure"`, "allowed values are aws, gcp"},
 		},
 		// Terraform's validations of project_name (found by FuzzCatalog).
 		{
@@ -146,9 +146,9 @@ func TestDiscoverRejectsInvalidEnvironments(t *testing.T) {
 		},
 		{
 			name:    "syntax error",
-			file:    "environments/qa.tfvars",
+			file:    "environments/zzfixture.tfvars",
 			content: "project_name = \"lakehouse\"\nenvironment = \n",
-			want:    []string{"environments/qa.tfvars:2"},
+			want:    []string{"environments/zzfixture.tfvars:2"},
 		},
 	}
 	for _, tt := range tests {
@@ -194,9 +194,9 @@ func TestDiscoverWithoutEnvironmentsSaysHowToAddOne(t *testing.T) {
 // other environments: they stay usable, and using the broken one names it.
 func TestABrokenEnvironmentFileLeavesTheOthersUsable(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{
-		"environments/dev.tfvars":  tfvars("dev").Data,
-		"environments/prod.tfvars": tfvars("prod").Data,
-		"environments/qa.tfvars":   []byte("project_name = \"lakehouse\"\nenvironment = \n"),
+		"environments/dev.tfvars":       tfvars("dev").Data,
+		"environments/prod.tfvars":      tfvars("prod").Data,
+		"environments/zzfixture.tfvars": []byte("project_name = \"lakehouse\"\nenvironment = \n"),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"dev", "prod"}, c.Names())
@@ -205,14 +205,14 @@ func TestABrokenEnvironmentFileLeavesTheOthersUsable(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, name, env.Name())
 	}
-	_, err = c.Lookup("qa")
+	_, err = c.Lookup("zzfixture")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "environments/qa.tfvars:2")
+	assert.Contains(t, err.Error(), "environments/zzfixture.tfvars:2")
 	assert.Contains(t, err.Error(), "other environments are unaffected")
 
-	_, err = c.Lookup("uat")
+	_, err = c.Lookup("zzunknown")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "known environments are dev, prod (invalid, not usable: environments/qa.tfvars)")
+	assert.Contains(t, err.Error(), "known environments are dev, prod (invalid, not usable: environments/zzfixture.tfvars)")
 }
 
 func TestZeroEnvIsRecognisable(t *testing.T) {
@@ -224,9 +224,9 @@ func TestZeroEnvIsRecognisable(t *testing.T) {
 
 func TestListingNamesUsableEnvironmentsAndReportsInvalidFiles(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{
-		"environments/dev.tfvars": tfvars("dev").Data,
-		"environments/qa.tfvars":  tfvars("qa").Data,
-		"environments/uat.tfvars": []byte(`environment = "dev"`),
+		"environments/dev.tfvars":       tfvars("dev").Data,
+		"environments/zzfixture.tfvars": tfvars("zzfixture").Data,
+		"environments/zzbroken.tfvars":  []byte(`environment = "dev"`),
 	})
 	require.NoError(t, err)
 	raw, err := json.Marshal(c.Listing())
@@ -240,11 +240,11 @@ func TestListingNamesUsableEnvironmentsAndReportsInvalidFiles(t *testing.T) {
 		Invalid []struct{ File, Error string } `json:"invalid"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &got))
-	assert.Equal(t, []string{"dev", "qa"}, got.Names)
+	assert.Equal(t, []string{"dev", "zzfixture"}, got.Names)
 	require.Len(t, got.Environments, 2)
-	assert.Equal(t, "environments/qa.tfvars", got.Environments[1].Tfvars)
-	assert.Equal(t, "dagster/.env.qa", got.Environments[1].EnvFile)
+	assert.Equal(t, "environments/zzfixture.tfvars", got.Environments[1].Tfvars)
+	assert.Equal(t, "dagster/.env.zzfixture", got.Environments[1].EnvFile)
 	require.Len(t, got.Invalid, 1)
-	assert.Equal(t, "environments/uat.tfvars", got.Invalid[0].File)
-	assert.Contains(t, got.Invalid[0].Error, `set environment = "uat"`)
+	assert.Equal(t, "environments/zzbroken.tfvars", got.Invalid[0].File)
+	assert.Contains(t, got.Invalid[0].Error, `set environment = "zzbroken"`)
 }

@@ -24,6 +24,12 @@ type Promotion struct {
 	// RequiresApproval: a deploy waits for a human (the workflow's GitHub
 	// environment protection rules).
 	RequiresApproval bool
+	// MinSoak is how long a release must have passed in the upstream
+	// before it deploys here (0: no soak; always 0 for the first environment).
+	MinSoak time.Duration
+	// Freeze is when deploys here refuse (promotion_timezone and the
+	// promotion_freeze_* windows).
+	Freeze Calendar
 
 	line int // of promotion_upstream, for errors
 }
@@ -75,7 +81,39 @@ func parsePromotion(filename, self string, attrs hcl.Attributes) (Promotion, err
 		}
 		p.RequiresApproval = v.True()
 	}
-	return p, nil
+	if err := parseSoak(filename, attrs, &p); err != nil {
+		return p, err
+	}
+	var err error
+	p.Freeze, err = parseCalendar(filename, attrs)
+	return p, err
+}
+
+// parseSoak reads promotion_min_soak_hours: whole hours, 0 in the first
+// environment (it has no upstream to soak in), and shorter than the
+// evidence may be old (else the evidence would expire before the soak ends).
+func parseSoak(filename string, attrs hcl.Attributes, p *Promotion) error {
+	a, ok := attrs["promotion_min_soak_hours"]
+	if !ok {
+		return nil
+	}
+	v, err := literal(filename, a, cty.Number)
+	if err != nil {
+		return err
+	}
+	line := a.Range.Start.Line
+	hours, _ := v.AsBigFloat().Float64()
+	switch {
+	case hours < 0 || hours > 2160 || hours != math.Trunc(hours):
+		return fmt.Errorf("%s:%d: promotion_min_soak_hours = %v: use a whole number of hours from 0 (no soak) to 2160", filename, line, hours)
+	case hours > 0 && p.Upstream == "":
+		return fmt.Errorf("%s:%d: promotion_min_soak_hours = %v, but this is a first environment (promotion_upstream = \"\"): a release has nowhere to soak before it; set 0", filename, line, hours)
+	case time.Duration(hours)*time.Hour >= p.MaxEvidenceAge:
+		return fmt.Errorf("%s:%d: promotion_min_soak_hours = %v is not less than promotion_max_evidence_age_hours = %v: the upstream's evidence would be too old by the time the soak ends; shorten the soak or allow older evidence",
+			filename, line, hours, p.MaxEvidenceAge.Hours())
+	}
+	p.MinSoak = time.Duration(hours) * time.Hour
+	return nil
 }
 
 func literal(filename string, a *hcl.Attribute, want cty.Type) (cty.Value, error) {

@@ -38,7 +38,7 @@ func TestPromotionOrderComesFromTheFiles(t *testing.T) {
 	assert.Equal(t, []string{"a1", "b2", "c3"}, order(t, c))
 
 	b, _ := c.Lookup("b2")
-	assert.Equal(t, Promotion{Upstream: "a1", WarningsBlock: false, MaxEvidenceAge: 24 * time.Hour, line: 3}, b.Promotion())
+	assert.Equal(t, Promotion{Upstream: "a1", WarningsBlock: false, MaxEvidenceAge: 24 * time.Hour, Freeze: Calendar{Location: time.UTC}, line: 3}, b.Promotion())
 	a, _ := c.Lookup("a1")
 	assert.True(t, a.Promotion().WarningsBlock, "warnings block unless a file says otherwise")
 	assert.Equal(t, 168*time.Hour, a.Promotion().MaxEvidenceAge)
@@ -49,12 +49,12 @@ func TestPromotionOrderComesFromTheFiles(t *testing.T) {
 // An environment added between two others takes its place by files only.
 func TestAnAddedEnvironmentTakesItsPlaceInThePromotionOrder(t *testing.T) {
 	c, err := NewCatalog(map[string][]byte{
-		"environments/a1.tfvars": promoting("a1", ""),
-		"environments/qa.tfvars": promoting("qa", "a1"),
-		"environments/c3.tfvars": promoting("c3", "qa"),
+		"environments/a1.tfvars":        promoting("a1", ""),
+		"environments/zzfixture.tfvars": promoting("zzfixture", "a1"),
+		"environments/c3.tfvars":        promoting("c3", "zzfixture"),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"a1", "qa", "c3"}, order(t, c))
+	assert.Equal(t, []string{"a1", "zzfixture", "c3"}, order(t, c))
 }
 
 func onCloud(env, cloud, upstream string) []byte {

@@ -44,9 +44,9 @@ func TestLoadRuntimeDecodesTheEnvFile(t *testing.T) {
 }
 
 func TestLoadRuntimeOfMissingFileSaysHowToCreateIt(t *testing.T) {
-	_, err := LoadRuntime(fstest.MapFS{}, mustEnv(t, "qa"))
+	_, err := LoadRuntime(fstest.MapFS{}, mustEnv(t, "zzfixture"))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "copy dagster/.env.example or another environment's file to dagster/.env.qa")
+	assert.Contains(t, err.Error(), "copy dagster/.env.example or another environment's file to dagster/.env.zzfixture")
 }
 
 func TestParseRuntimeRejectsInvalidFiles(t *testing.T) {

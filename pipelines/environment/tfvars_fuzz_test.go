@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -24,6 +25,7 @@ import (
 var catalogVariables = []string{
 	"environment", "project_name", "cloud_provider", "promotion_upstream",
 	"promotion_warnings_block", "promotion_max_evidence_age_hours", "promotion_requires_approval",
+	"promotion_min_soak_hours", "promotion_timezone", "promotion_freeze_weekly", "promotion_freeze_dates",
 }
 
 // FuzzCatalog: reading a tfvars file never panics and gives the same
@@ -38,6 +40,19 @@ func FuzzCatalog(f *testing.F) {
 		committed[Dir+"/"+filepath.Base(name)] = raw
 		f.Add(strings.TrimSuffix(filepath.Base(name), ".tfvars"), raw)
 	}
+	// Only what is required: the catalog's defaults must be Terraform's.
+	f.Add("zzbare", []byte("project_name = \"lakehouse\"\nenvironment = \"zzbare\"\ncloud_provider = \"aws\"\n"))
+	// Every promotion policy key set, so mutations start from windows.
+	f.Add("zzpolicy", []byte(`project_name = "lakehouse"
+environment = "zzpolicy"
+cloud_provider = "gcp"
+promotion_upstream = "zzup"
+promotion_max_evidence_age_hours = 72
+promotion_min_soak_hours = 24
+promotion_timezone = "America/New_York"
+promotion_freeze_weekly = [{ days = ["fri"], from = "16:30", to = "24:00" }, { days = ["sat", "sun"], from = "00:00", to = "24:00" }]
+promotion_freeze_dates = [{ from = "2026-12-24T00:00:00-05:00", to = "2027-01-02T09:00:00Z" }]
+`))
 	roots := fuzztest.Files(f, "../../aws/variables.tf", "../../gcp/variables.tf")
 	var decls []map[string]tfVariable
 	for name, src := range roots {
@@ -113,9 +128,12 @@ func checkTerraformAccepts(t *testing.T, vars map[string]tfVariable, env Env, da
 	}
 	p := env.Promotion()
 	hours, _ := values["promotion_max_evidence_age_hours"].AsBigFloat().Float64()
-	got := []any{env.Name(), env.ProjectName(), env.Cloud(), p.Upstream, p.WarningsBlock, p.MaxEvidenceAge.Hours(), p.RequiresApproval}
+	soak, _ := values["promotion_min_soak_hours"].AsBigFloat().Float64()
+	got := []any{env.Name(), env.ProjectName(), env.Cloud(), p.Upstream, p.WarningsBlock, p.MaxEvidenceAge.Hours(), p.RequiresApproval,
+		p.MinSoak.Hours(), p.Freeze.Location.String(), weeklyAsWritten(p.Freeze.Weekly), datesAsInstants(p.Freeze.Dates)}
 	want := []any{values["environment"].AsString(), values["project_name"].AsString(), values["cloud_provider"].AsString(),
-		values["promotion_upstream"].AsString(), values["promotion_warnings_block"].True(), hours, values["promotion_requires_approval"].True()}
+		values["promotion_upstream"].AsString(), values["promotion_warnings_block"].True(), hours, values["promotion_requires_approval"].True(),
+		soak, values["promotion_timezone"].AsString(), terraformWeekly(t, values["promotion_freeze_weekly"]), terraformDates(t, values["promotion_freeze_dates"])}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q: the catalog reads %v, Terraform %v (variables %q)", data, got, want, catalogVariables)
 	}
@@ -206,8 +224,61 @@ var terraformFunctions = map[string]function.Function{
 	"regex":       stdlib.RegexFunc,
 	"contains":    stdlib.ContainsFunc,
 	"floor":       stdlib.FloorFunc,
+	"length":      stdlib.LengthFunc,
+	"toset":       stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+	"tonumber":    stdlib.MakeToFunc(cty.Number),
+	"replace":     stdlib.ReplaceFunc,
 	"startswith":  stringTest(strings.HasPrefix),
 	"strcontains": stringTest(strings.Contains),
+}
+
+// weeklyAsWritten renders the catalog's weekly windows as a file writes them.
+func weeklyAsWritten(windows []WeeklyWindow) []string {
+	out := []string{}
+	for _, w := range windows {
+		out = append(out, strings.SplitN(strings.TrimSuffix(w.String(), ")"), "(", 2)[1])
+	}
+	return out
+}
+
+// terraformWeekly renders Terraform's value of promotion_freeze_weekly the same way.
+func terraformWeekly(t *testing.T, v cty.Value) []string {
+	t.Helper()
+	out := []string{}
+	for it := v.ElementIterator(); it.Next(); {
+		_, w := it.Element()
+		var days []string
+		for _, d := range w.GetAttr("days").AsValueSlice() {
+			days = append(days, d.AsString())
+		}
+		out = append(out, strings.Join(days, ",")+" "+w.GetAttr("from").AsString()+"-"+w.GetAttr("to").AsString())
+	}
+	return out
+}
+
+func datesAsInstants(windows []DatedWindow) []int64 {
+	out := []int64{}
+	for _, w := range windows {
+		out = append(out, w.From.UnixNano(), w.To.UnixNano())
+	}
+	return out
+}
+
+// terraformDates are the instants Terraform's timecmp reads in promotion_freeze_dates.
+func terraformDates(t *testing.T, v cty.Value) []int64 {
+	t.Helper()
+	out := []int64{}
+	for it := v.ElementIterator(); it.Next(); {
+		_, w := it.Element()
+		for _, end := range []string{"from", "to"} {
+			at, err := time.Parse(time.RFC3339, w.GetAttr(end).AsString())
+			if err != nil {
+				t.Fatalf("Terraform accepted %s = %q, which it cannot compare: %v", end, w.GetAttr(end).AsString(), err)
+			}
+			out = append(out, at.UnixNano())
+		}
+	}
+	return out
 }
 
 func stringTest(test func(s, sub string) bool) function.Function {

@@ -19,7 +19,7 @@ const (
 func gcpOutputsJSON(t *testing.T, edit func(map[string]any)) []byte {
 	t.Helper()
 	values := map[string]any{
-		"environment":   "qa",
+		"environment":   "zzfixture",
 		"region":        "europe-west1",
 		"dagster_image": gcpRuntimeIm,
 		"gate_image":    gcpGateIm,

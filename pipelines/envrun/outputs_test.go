@@ -23,7 +23,7 @@ const (
 func outputsJSON(t *testing.T, edit func(map[string]any)) []byte {
 	t.Helper()
 	values := map[string]any{
-		"environment":   "qa",
+		"environment":   "zzfixture",
 		"region":        "eu-west-1",
 		"dagster_image": runtimeIm,
 		"gate_image":    gateIm,

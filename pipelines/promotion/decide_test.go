@@ -69,7 +69,7 @@ func gateReport(env string, rel release.Record, outcome string, finished time.Ti
 }
 
 func entry(env string, rel release.Record, verdict Verdict, outcome string, finished time.Time) Entry {
-	e := Entry{SchemaVersion: EntrySchemaVersion, Environment: env, Release: rel, Verdict: verdict, RecordedAt: finished.Format(time.RFC3339)}
+	e := Entry{SchemaVersion: EntrySchemaVersion, Kind: DeployEntry, Environment: env, Release: rel, Verdict: verdict, RecordedAt: finished.Format(time.RFC3339)}
 	if verdict == Failed {
 		e.Reason = "smoke materialization failed"
 	}
@@ -191,6 +191,10 @@ func FuzzEvidenceNeverAdmitsWhatIsNotAPass(f *testing.F) {
 	f.Add(warn)
 	failed, _ := entry("a1", rel, Failed, "", now).JSON()
 	f.Add(failed)
+	rolledBackTo, _ := rollbackEntry("a1", rel, record(f, 'd', 'b', false), now).JSON()
+	f.Add(rolledBackTo)
+	v1 := strings.Replace(strings.Replace(string(good), `"schema_version": 2`, `"schema_version": 1`, 1), `"kind": "deploy",`, "", 1)
+	f.Add([]byte(v1))
 	target := envs(f)["b2"]
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		entries, err := ParseEntries([]RawEntry{{Seq: 1, Key: "k", Body: raw}})
@@ -203,6 +207,7 @@ func FuzzEvidenceNeverAdmitsWhatIsNotAPass(f *testing.F) {
 			return
 		}
 		e := d.Upstream.Entry
+		require.Equal(t, DeployEntry, e.Kind, "never admitted on a rollback")
 		require.Equal(t, Passed, e.Verdict)
 		require.Equal(t, "a1", e.Environment)
 		require.Equal(t, rel.Commit, e.Release.Commit)

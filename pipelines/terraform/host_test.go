@@ -170,18 +170,18 @@ func TestHostStaleSavedPlanIsRefused(t *testing.T) {
 func TestHostConcurrentApplyOnTheSameEnvironmentIsRefusedByTheLock(t *testing.T) {
 	s3 := s3test.Start(t, stateBucket)
 	// Two checkouts (two CI jobs) of an environment added as a file.
-	qa := map[string]string{"environments/qa.tfvars": "project_name = \"lakehouse\"\nenvironment  = \"qa\"\ncloud_provider = \"aws\"\n"}
-	first := newCheckout(t, s3, "qa", qa)
-	second := newCheckout(t, s3, "qa", qa)
+	added := map[string]string{"environments/zzfixture.tfvars": "project_name = \"lakehouse\"\nenvironment  = \"zzfixture\"\ncloud_provider = \"aws\"\n"}
+	first := newCheckout(t, s3, "zzfixture", added)
+	second := newCheckout(t, s3, "zzfixture", added)
 	first.init()
 	second.init()
-	require.True(t, first.planSaved("qa.tfplan"))
-	require.True(t, second.planSaved("qa.tfplan"))
+	require.True(t, first.planSaved("zzfixture.tfplan"))
+	require.True(t, second.planSaved("zzfixture.tfplan"))
 
 	lock := first.target.Backend().LockObject()
 	done := make(chan result, 1)
 	go func() {
-		done <- first.run(first.target.Apply("qa.tfplan"), "FIXTURE_APPLY_SLEEP=3")
+		done <- first.run(first.target.Apply("zzfixture.tfplan"), "FIXTURE_APPLY_SLEEP=3")
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -192,7 +192,7 @@ func TestHostConcurrentApplyOnTheSameEnvironmentIsRefusedByTheLock(t *testing.T)
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	r := second.run(second.target.Apply("qa.tfplan"))
+	r := second.run(second.target.Apply("zzfixture.tfplan"))
 	assert.Equal(t, 1, r.code, r.String())
 	assert.Contains(t, r.stderr, "Error acquiring the state lock")
 	assert.Contains(t, r.stderr, "Lock Info:", "the refusal should say who holds the lock")

@@ -28,9 +28,13 @@ func dynamicString(m []byte) (string, error) {
 }
 
 // msgpackMapString returns the string attribute name of a msgpack map
-// (cty's encoding of an object), "" if it is null or absent. Other
-// attributes are skipped undecoded: they may hold credentials. A name
-// given twice is refused: readers disagree on which one counts.
+// (cty's encoding of an object), "" if it is null or absent. The whole map
+// must decode, as Terraform decodes all of it: skipping the other
+// attributes by their length prefixes alone accepted a config with a
+// malformed value that Terraform refuses (found by FuzzReadPlanBinding).
+// The skipping walk runs first: it allocates nothing, so the full decode
+// after it only meets lengths the bytes really hold. Their values are never returned or printed: they may hold credentials.
+// A name given twice is refused: readers disagree on which one counts.
 func msgpackMapString(m []byte, name string) (string, error) {
 	dec := msgpack.NewDecoder(bytes.NewReader(m))
 	n, err := dec.DecodeMapLen()
@@ -59,6 +63,10 @@ func msgpackMapString(m []byte, name string) (string, error) {
 			return "", err
 		}
 		found = true
+	}
+	var whole map[string]any
+	if err := msgpack.Unmarshal(m, &whole); err != nil {
+		return "", fmt.Errorf("msgpack: %w", err)
 	}
 	return value, nil
 }

@@ -81,11 +81,11 @@ func TestHostReleaseVarsReachThePlanAndComeBackAsOutputs(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "environments"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "aws", "main.tf"), []byte(runtimeRoot), 0o644))
 	// A tag committed by mistake: the release's -var must win over it.
-	tfvars := "project_name = \"lakehouse\"\nenvironment = \"qa\"\ncloud_provider = \"aws\"\nenable_dagster = true\ndagster_image = \"ghcr.io/acme/lakehouse:v1\"\n"
-	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "qa.tfvars"), []byte(tfvars), 0o644))
+	tfvars := "project_name = \"lakehouse\"\nenvironment = \"zzfixture\"\ncloud_provider = \"aws\"\nenable_dagster = true\ndagster_image = \"ghcr.io/acme/lakehouse:v1\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(root, "environments", "zzfixture.tfvars"), []byte(tfvars), 0o644))
 	cat, err := environment.Discover(os.DirFS(root))
 	require.NoError(t, err)
-	env, err := cat.Lookup("qa")
+	env, err := cat.Lookup("zzfixture")
 	require.NoError(t, err)
 	tg, err := NewTarget(env, AWS)
 	require.NoError(t, err)
@@ -107,9 +107,9 @@ func TestHostReleaseVarsReachThePlanAndComeBackAsOutputs(t *testing.T) {
 	runtimeEnv, err := RuntimeEnv([]byte(outputs))
 	require.NoError(t, err, outputs)
 	assert.Equal(t, map[string]string{
-		"LAKEHOUSE_ENVIRONMENT": "qa",
-		"ICEBERG_CATALOG_URI":   "https://nessie.qa.example/iceberg/main",
-		"ICEBERG_WAREHOUSE":     "s3://lakehouse-qa-lakehouse/warehouse",
+		"LAKEHOUSE_ENVIRONMENT": "zzfixture",
+		"ICEBERG_CATALOG_URI":   "https://nessie.zzfixture.example/iceberg/main",
+		"ICEBERG_WAREHOUSE":     "s3://lakehouse-zzfixture-lakehouse/warehouse",
 		"AWS_REGION":            "us-east-1",
 	}, runtimeEnv)
 	dotenv, err := RenderDotenv(runtimeEnv)

@@ -60,8 +60,12 @@ func lineOf(t *testing.T, tree, path, s string) int {
 	return strings.Count(string(data[:i]), "\n") + 1
 }
 
+// fixtureEnv is the environment tests add: a name no user would pick, so
+// it never collides with one a user added (the README's example is qa).
+const fixtureEnv = "zzfixture"
+
 // addEnvironmentFromDev copies environments/dev.tfvars to <env>.tfvars,
-// changing only the environment name: the documented way to add one.
+// changing only the environment name (what the Terraform roots see).
 func addEnvironmentFromDev(t *testing.T, tree, env string) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(tree, "environments", "dev.tfvars"))
@@ -178,13 +182,15 @@ func TestTerraformFmtIsClean(t *testing.T) {
 	assert.Empty(t, ps, problemsText(ps))
 }
 
-// TestAddingAnEnvironmentIsAddingAFile copies dev.tfvars to qa.tfvars in a
-// temp tree and runs every structural check with no code change.
+// TestAddingAnEnvironmentIsAddingAFile copies dev.tfvars under a new name in
+// a temp tree and runs every structural check with no code change.
 func TestAddingAnEnvironmentIsAddingAFile(t *testing.T) {
-	tree := tempTree(t, func(tree string) { addEnvironmentFromDev(t, tree, "qa") })
+	committed, err := loadTfvars(repoRoot(t))
+	require.NoError(t, err)
+	tree := tempTree(t, func(tree string) { addEnvironmentFromDev(t, tree, fixtureEnv) })
 	files, err := loadTfvars(tree)
 	require.NoError(t, err)
-	require.Len(t, files, 4)
+	require.Len(t, files, len(committed)+1, "the repository's environments and %s", fixtureEnv)
 	for _, tc := range treeChecks {
 		t.Run(tc.name, func(t *testing.T) {
 			ps, err := tc.check(tree)

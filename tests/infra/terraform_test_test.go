@@ -39,7 +39,7 @@ func TestAwsRootPlansEveryEnvironmentAgainstMockedProvider(t *testing.T) {
 		t.Skip("terraform binary not on PATH: install Terraform >= 1.10 to plan the aws root against mocks")
 	}
 	// Include an added environment: it must plan with no code change.
-	tree := tempTree(t, func(tree string) { addEnvironmentFromDev(t, tree, "qa") })
+	tree := tempTree(t, func(tree string) { addEnvironmentFromDev(t, tree, fixtureEnv) })
 	dir := filepath.Join(tree, "aws")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -56,9 +56,11 @@ func TestAwsRootPlansEveryEnvironmentAgainstMockedProvider(t *testing.T) {
 		t.Skipf("the aws provider cannot be installed here (no registry access and no mirror); set TF_PLUGIN_MIRROR to a filesystem mirror holding it to run this test.\n%s", out.String())
 	}
 
+	committed, err := loadTfvars(repoRoot(t))
+	require.NoError(t, err)
 	files, err := loadTfvars(tree)
 	require.NoError(t, err)
-	require.Len(t, files, 4, "dev, prod, qa, staging")
+	require.Len(t, files, len(committed)+1, "the repository's environments and %s", fixtureEnv)
 	for _, f := range files {
 		t.Run(f.Env, func(t *testing.T) {
 			var out bytes.Buffer

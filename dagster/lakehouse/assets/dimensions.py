@@ -47,8 +47,9 @@ def customer_dim(
     snapshot = customer_snapshot(as_of.date(), iceberg.customers)
     table, stats, total = iceberg.merge_dimension(CUSTOMER_DIM.name, snapshot, as_of)
     context.log.info(f"SCD2 merge as of {as_of.isoformat()}: {stats}")
-    current = table.scan(
-        row_filter="is_current = true", selected_fields=("customer_id",)
+    # The rows this run wrote: the head of the resource's branch, when it writes to one.
+    current = iceberg.scan(
+        table, row_filter="is_current = true", selected_fields=("customer_id",)
     ).to_arrow()
     several = sum(n > 1 for n in Counter(current.column("customer_id").to_pylist()).values())
     return MaterializeResult(

@@ -48,7 +48,7 @@ def event_stream(context: AssetExecutionContext, iceberg: IcebergResource) -> Ma
         GreaterThanOrEqual("event_ts", start.isoformat()), LessThan("event_ts", end.isoformat())
     )
     table = iceberg.overwrite(EVENT_STREAM.name, rows, where)
-    snapshot = table.current_snapshot()
+    snapshot_id = iceberg.snapshot_id(table)
     duplicates = len(rows) - len({r["event_id"] for r in rows})
     outside = sum(not (start <= r["event_ts"] < end) for r in rows)
     return MaterializeResult(
@@ -70,7 +70,7 @@ def event_stream(context: AssetExecutionContext, iceberg: IcebergResource) -> Ma
             "dagster/row_count": len(rows),
             "partition_day": day.isoformat(),
             "iceberg_table": ".".join(EVENT_STREAM.identifier(iceberg.namespace)),
-            "snapshot_id": str(snapshot.snapshot_id) if snapshot else "",
+            "snapshot_id": str(snapshot_id) if snapshot_id is not None else "",
             "pii_columns": MetadataValue.json(list(EVENT_STREAM.pii_columns)),
         },
     )

@@ -23,7 +23,7 @@ import (
 )
 
 const outputs = `{
- "environment": {"sensitive": false, "value": "qa"},
+ "environment": {"sensitive": false, "value": "zzfixture"},
  "region": {"sensitive": false, "value": "eu-west-1"},
  "dagster_image": {"sensitive": false, "value": null},
  "gate_image": {"sensitive": false, "value": "r@sha256:bb"},

@@ -44,7 +44,7 @@ func gcpOutputs(t *testing.T, dagster bool) string {
 		return m
 	}
 	out := map[string]any{
-		"environment": v("qa"), "region": v(cloudruntest.Region), "dagster_image": v(nil), "gate_image": v("europe-west1-docker.pkg.dev/lake-qa-1234/lakehouse/gate@sha256:bb"),
+		"environment": v("zzfixture"), "region": v(cloudruntest.Region), "dagster_image": v(nil), "gate_image": v("europe-west1-docker.pkg.dev/lake-qa-1234/lakehouse/gate@sha256:bb"),
 		"dagster_services": v(nil), "smoke_run": v(nil),
 		"quality_gate": v(where(map[string]any{"launcher": "cloud-run-job", "job": "lake-qa-quality-gate", "run_id_variable": "GATE_RUN_ID", "report_uri": "gs://" + gcpBucket + "/quality"})),
 	}

@@ -23,7 +23,7 @@ var smokeCommand = []string{"/bin/sh", "-c", "set -eu\nexec \"$@\"\n", "dagster-
 
 func smokeContainer() *run.GoogleCloudRunV2Container {
 	return &run.GoogleCloudRunV2Container{Image: dagsterImage, Command: smokeCommand, Args: []string{"python", "-m", "lakehouse.smoke"},
-		Env: []*run.GoogleCloudRunV2EnvVar{{Name: "LAKEHOUSE_ENVIRONMENT", Value: "qa"}}}
+		Env: []*run.GoogleCloudRunV2EnvVar{{Name: "LAKEHOUSE_ENVIRONMENT", Value: "zzfixture"}}}
 }
 
 func smokeRun(timeout time.Duration, args ...string) Run {
@@ -67,7 +67,7 @@ func TestRunJobArgsExtendTheContainersArgs(t *testing.T) {
 	require.NotNil(t, st.Request.Overrides)
 	assert.Equal(t, []string{"python", "-m", "lakehouse.smoke", "--partition", "2026-12-01"}, st.Request.Overrides.ContainerOverrides[0].Args)
 	assert.Equal(t, append(append([]string{}, smokeCommand...), "python", "-m", "lakehouse.smoke", "--partition", "2026-12-01"), st.Argv)
-	assert.Equal(t, "qa", st.Env["LAKEHOUSE_ENVIRONMENT"], "the job's environment stays")
+	assert.Equal(t, "zzfixture", st.Env["LAKEHOUSE_ENVIRONMENT"], "the job's environment stays")
 }
 
 func TestRunJobThatFailsWithExitCodeAndLog(t *testing.T) {

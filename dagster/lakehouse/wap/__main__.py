@@ -1,0 +1,5 @@
+import sys
+
+from lakehouse.wap.cli import main
+
+sys.exit(main())
