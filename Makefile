@@ -49,7 +49,7 @@ lint-workflows:
 # (providers cannot be downloaded on our machines): the Go tests read
 # TF_PLUGIN_MIRROR themselves (internal/hosttest.FindMirror; several
 # directories separated by ':'), e.g. /opt/tf-plugins:/path/to/gcp-mirror
-# with the google and random providers built as the README says.
+# with the google and random providers built as docs/verification.md says.
 TF_PLUGIN_MIRROR ?= /opt/tf-plugins
 export TF_PLUGIN_MIRROR
 

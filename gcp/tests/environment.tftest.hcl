@@ -5,7 +5,7 @@
 # (the -var replaces the committed placeholder project, which the
 # no_placeholder_project check would otherwise flag).
 # tests/infra runs this for every environments/*.tfvars whenever the google
-# provider is in the provider mirror (TF_PLUGIN_MIRROR; see the README for
+# provider is in the provider mirror (TF_PLUGIN_MIRROR; see docs/verification.md for
 # building it): the registry's google provider is not reachable everywhere.
 
 # The release's images: the pipeline passes them with -var, never the tfvars.
