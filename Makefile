@@ -63,8 +63,8 @@ host-postgres:
 
 # The checklist and the terraform host tests run real tools for minutes on a
 # loaded two-core machine (tests/infra applies aws/ to an AWS API emulator
-# for every environment: 18 minutes on a two-core machine shared with other
-# jobs); go test's 10-minute default per package is too near.
+# for every environment: 9.5 minutes on two lightly loaded cores, 18 when
+# shared with other jobs); go test's 10-minute default per package is too near.
 # The checklist runs every environment suite again on a copy of the repository,
 # so it runs alone, after the other packages: beside them it loaded the machine
 # enough to time out the compose healthcheck tests.
