@@ -2,6 +2,12 @@
 # (created only when enable_access_logging = true). Both log services require
 # SSE-S3 (AES256) on the target bucket; SSE-KMS is not supported for them.
 
+locals {
+  # Where S3 writes the lakehouse bucket's server access logs: the logging
+  # service may write there and nowhere else in the bucket.
+  access_log_prefix = "s3/${local.bucket_name}/"
+}
+
 resource "aws_s3_bucket" "access_logs" {
   count  = var.enable_access_logging ? 1 : 0
   bucket = "${local.name_prefix}-access-logs"
@@ -62,7 +68,7 @@ data "aws_iam_policy_document" "access_logs" {
   statement {
     sid       = "S3ServerAccessLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs[0].arn}/s3/*"]
+    resources = ["${aws_s3_bucket.access_logs[0].arn}/${local.access_log_prefix}*"]
 
     principals {
       type        = "Service"

@@ -145,9 +145,14 @@ resource "aws_s3_bucket_policy" "lakehouse" {
   depends_on = [aws_s3_bucket_public_access_block.lakehouse]
 }
 
+# S3 checks that the logging service may write to the target before it turns
+# logging on: the access-log bucket's policy must exist first (as for the
+# load balancers' access logs).
 resource "aws_s3_bucket_logging" "lakehouse" {
   count         = var.enable_access_logging ? 1 : 0
   bucket        = aws_s3_bucket.lakehouse.id
   target_bucket = aws_s3_bucket.access_logs[0].id
-  target_prefix = "s3/${local.bucket_name}/"
+  target_prefix = local.access_log_prefix
+
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }

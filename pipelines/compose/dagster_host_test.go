@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/hosttest"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/internal/hosttest"
 )
 
 // dagsterProcess starts a Dagster service's command from the venv, in the

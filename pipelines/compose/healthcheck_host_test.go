@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/hosttest"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/internal/hosttest"
 )
 
 // The committed healthchecks, run against real processes on this machine,

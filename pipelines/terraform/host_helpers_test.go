@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/internal/hosttest"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/environment"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/s3test"
 )
@@ -201,33 +202,16 @@ func mustLookup(t *testing.T, root, name string) environment.Env {
 	return e
 }
 
-// providerMirror returns a CLI config that installs hashicorp/aws from a
-// local filesystem mirror, or skips the test when there is none: the one
-// the Makefile passes as INFRA_TF_CLI_CONFIG_FILE, else TF_PLUGIN_MIRROR
-// (default /opt/tf-plugins) if it holds the aws provider.
+// providerMirror returns a CLI config that installs hashicorp/aws from the
+// provider mirror (TF_PLUGIN_MIRROR, found by hosttest.FindMirror), or
+// skips the test when the mirror has none: these tests never download.
 func providerMirror(t *testing.T) string {
 	t.Helper()
-	if cfg := os.Getenv("INFRA_TF_CLI_CONFIG_FILE"); cfg != "" {
-		return cfg
-	}
-	mirror := os.Getenv("TF_PLUGIN_MIRROR")
-	if mirror == "" {
-		mirror = "/opt/tf-plugins"
-	}
-	const aws = "registry.terraform.io/hashicorp/aws"
-	if _, err := os.Stat(filepath.Join(mirror, aws)); err != nil {
-		t.Skipf("no provider mirror with %s at %s (providers cannot be downloaded here): set TF_PLUGIN_MIRROR to a filesystem mirror, or INFRA_TF_CLI_CONFIG_FILE to a CLI config using one, as `make test-go` does", aws, mirror)
+	m := hosttest.FindMirror()
+	if !m.Has(hosttest.AWSProvider) {
+		t.Skipf("no provider mirror with %s (%s; providers cannot be downloaded here): set %s to a filesystem mirror holding it", hosttest.AWSProvider, m, hosttest.MirrorEnv)
 	}
 	cfg := filepath.Join(t.TempDir(), "mirror.tfrc")
-	require.NoError(t, os.WriteFile(cfg, []byte(`provider_installation {
-  filesystem_mirror {
-    path    = "`+mirror+`"
-    include = ["`+aws+`"]
-  }
-  direct {
-    exclude = ["`+aws+`"]
-  }
-}
-`), 0o644))
+	require.NoError(t, os.WriteFile(cfg, []byte(m.CLIConfig()), 0o644))
 	return cfg
 }

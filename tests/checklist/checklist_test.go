@@ -24,9 +24,11 @@ import (
 // Go packages whose tests read the repository's environments (tfvars, env
 // files, compose stacks). Host tests start real processes for one fixed
 // environment and read none of the added files: they run in make test once.
+// So does the emulator apply of aws/ (minutes per environment), which adds
+// an environment of its own.
 var (
 	goPackages = []string{"./tests/infra/...", "./pipelines/environment/...", "./pipelines/compose/...", "./pipelines/terraform/...", "./pipelines/ledger/..."}
-	goSkip     = `^TestHost|AgainstRealProcesses|AgainstARealServer`
+	goSkip     = `^TestHost|AgainstRealProcesses|AgainstARealServer|ToTheEmulator`
 	// The Python tests that read every dagster/.env.<env> file and every
 	// Soda configuration.<env>.yaml.
 	pythonTests = []string{"tests/test_definitions.py", "tests/test_deploy_files.py", "tests/test_soda_cli.py"}

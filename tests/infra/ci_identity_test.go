@@ -302,8 +302,8 @@ mock_provider "aws" {
 // TestCiIdentityTerraformTestEveryEnvironment runs ci-identity's terraform
 // tests (mocked provider) on a copy of the tree with one more environment,
 // plus a generated contract test holding the roles to the pipeline's keys.
-// Like the aws root's test it needs the aws provider: from the registry, or
-// from the mirror INFRA_TF_CLI_CONFIG_FILE names (make test-go sets it up).
+// Like the aws root's test it needs the aws provider: from the provider
+// mirror (TF_PLUGIN_MIRROR), or from the registry.
 func TestCiIdentityTerraformTestEveryEnvironment(t *testing.T) {
 	bin, err := exec.LookPath("terraform")
 	if err != nil {
@@ -374,7 +374,7 @@ func TestCiIdentityTerraformTestEveryEnvironment(t *testing.T) {
 	init := terraformCmd(ctx, bin, dir, "init", "-backend=false", "-input=false", "-no-color")
 	init.Stdout, init.Stderr = &out, &out
 	if err := init.Run(); err != nil {
-		requireOrSkip(t, "terraform init of %s failed (no registry access and no mirror? set INFRA_TF_CLI_CONFIG_FILE to a CLI config with a filesystem_mirror):\n%s", ciIdentityDir, out.String())
+		requireOrSkip(t, "terraform init of %s failed (no registry access and no mirror? set TF_PLUGIN_MIRROR to a filesystem mirror holding the aws provider):\n%s", ciIdentityDir, out.String())
 	}
 	for _, args := range [][]string{{"validate", "-no-color"}, {"test", "-no-color"}} {
 		out.Reset()

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -380,4 +381,25 @@ func TestEnvironmentValidationIsAShapeNotAList(t *testing.T) {
 			assert.Equal(t, tc.want, accepted(m, base, "environment", cty.StringVal(tc.env)), "%s: environment %q", root, tc.env)
 		}
 	}
+}
+
+// liftPreventDestroy writes an override file into a copy of a root that
+// turns every prevent_destroy off (an override file merges lifecycle
+// arguments one by one), so that a test can destroy what it created; it
+// returns the addresses it lifted. Never in the committed root.
+func liftPreventDestroy(t *testing.T, tree, root string) []string {
+	t.Helper()
+	mods, err := loadModules(tree)
+	require.NoError(t, err)
+	var override strings.Builder
+	var lifted []string
+	for _, r := range mods[root].Resources {
+		if r.Kind == "resource" && hasPreventDestroy(r.Body) {
+			lifted = append(lifted, r.addr())
+			fmt.Fprintf(&override, "resource %q %q {\n  lifecycle {\n    prevent_destroy = false\n  }\n}\n", r.Type, r.Name)
+		}
+	}
+	require.NotEmpty(t, lifted, "%s has no prevent_destroy to lift", root)
+	require.NoError(t, os.WriteFile(filepath.Join(tree, root, "zz_test_lift_prevent_destroy_override.tf"), []byte(override.String()), 0o644))
+	return lifted
 }

@@ -21,7 +21,8 @@ func terraformCmd(ctx context.Context, bin, dir string, args ...string) *exec.Cm
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = os.Environ()
-	// A CLI config with a provider mirror can be supplied for offline runs.
+	// TestMain points TF_CLI_CONFIG_FILE at the provider mirror
+	// (TF_PLUGIN_MIRROR); INFRA_TF_CLI_CONFIG_FILE overrides it.
 	if cfg := os.Getenv("INFRA_TF_CLI_CONFIG_FILE"); cfg != "" {
 		cmd.Env = append(cmd.Env, "TF_CLI_CONFIG_FILE="+cfg)
 	}
@@ -31,7 +32,7 @@ func terraformCmd(ctx context.Context, bin, dir string, args ...string) *exec.Cm
 // TestAwsRootPlansEveryEnvironmentAgainstMockedProvider runs
 // aws/tests/environment.tftest.hcl (terraform test, mocked provider, plan
 // only) once per environments/*.tfvars. It needs the aws provider binary:
-// from the registry, or from a mirror named by INFRA_TF_CLI_CONFIG_FILE.
+// from the provider mirror (TF_PLUGIN_MIRROR), or from the registry.
 func TestAwsRootPlansEveryEnvironmentAgainstMockedProvider(t *testing.T) {
 	bin, err := exec.LookPath("terraform")
 	if err != nil {
@@ -52,7 +53,7 @@ func TestAwsRootPlansEveryEnvironmentAgainstMockedProvider(t *testing.T) {
 			// the registry, so a skip would hide a broken root.
 			t.Fatalf("terraform init of aws/ failed and INFRA_REQUIRE_TERRAFORM_TEST=1:\n%s", out.String())
 		}
-		t.Skipf("the aws provider cannot be installed here (no registry access and no mirror); set INFRA_TF_CLI_CONFIG_FILE to a CLI config with a filesystem_mirror to run this test.\n%s", out.String())
+		t.Skipf("the aws provider cannot be installed here (no registry access and no mirror); set TF_PLUGIN_MIRROR to a filesystem mirror holding it to run this test.\n%s", out.String())
 	}
 
 	committed, err := loadTfvars(repoRoot(t))

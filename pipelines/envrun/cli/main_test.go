@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/hosttest"
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/internal/hosttest"
 )
 
 // TestMain keeps the tests on this machine (see hosttest.Offline).

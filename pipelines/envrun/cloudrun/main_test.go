@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/iceberg-lakehouse/iceberg-lakehouse/internal/hosttest"
 	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/envrun/cloudrun/cloudruntest"
-	"github.com/iceberg-lakehouse/iceberg-lakehouse/pipelines/internal/hosttest"
 )
 
 // TestMain keeps the tests on this machine (see hosttest.Offline).
