@@ -34,7 +34,7 @@ func needGoogleProviders(t *testing.T) {
 	}
 	if len(missing) > 0 {
 		msg := "gcp/ root: terraform validate and terraform test SKIPPED: the provider mirror (" + mirror.String() + ") lacks " +
-			strings.Join(missing, " and ") + "; build them from source into a mirror and set " + hosttest.MirrorEnv + " (docs/verification.md: Building the GCP provider mirror)"
+			strings.Join(missing, " and ") + "; put the official releases in a mirror (`terraform providers mirror` on a machine with registry access) and set " + hosttest.MirrorEnv + " (docs/verification.md: A provider mirror for the GCP tests)"
 		report(t, "%s", msg)
 		t.Skip(msg)
 	}
