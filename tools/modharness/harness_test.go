@@ -20,7 +20,7 @@ func copyRepo(t *testing.T) string {
 	root, err := findRoot(".")
 	require.NoError(t, err)
 	dst := t.TempDir()
-	for _, rel := range []string{"dagger.json", "go.mod", "go.sum", "pipelines", ".dagger", "environments", "aws", "gcp", "ci-identity", "cmd", ".github", "dagster"} {
+	for _, rel := range []string{"dagger.json", "go.mod", "go.sum", "internal", "pipelines", ".dagger", "environments", "aws", "gcp", "ci-identity", "cmd", ".github", "dagster"} {
 		src := filepath.Join(root, rel)
 		if _, err := os.Stat(src); os.IsNotExist(err) {
 			continue

@@ -98,8 +98,8 @@ func Resolve(opts Options, write bool) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	work := filepath.Join(tmp, filepath.Base(mod.Dir))
-	if err := mod.mirror(work); err != nil {
+	work, err := engineContext(mod, filepath.Join(tmp, "context"))
+	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(work, "zz_generated_imports.go"), importsFile(imports), 0o644); err != nil {

@@ -89,3 +89,23 @@ func TestGeneratedImportsListsTheBindingsTelemetry(t *testing.T) {
 	}
 	assert.Contains(t, string(importsFile(got)), "\t_ \"github.com/dagger/otel-go\"\n")
 }
+
+// TestResolveSeesOnlyWhatTheEngineLoads: the engine loads the repository
+// files dagger.json includes, and its go mod tidy also wants the packages
+// the module's dependencies import in their tests. A package left out of
+// the include (internal/hosttest, imported by pipelines tests) passed
+// against the whole checkout and failed every call on an engine.
+func TestResolveSeesOnlyWhatTheEngineLoads(t *testing.T) {
+	root := copyRepo(t)
+	cfg := filepath.Join(root, "dagger.json")
+	raw, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	trimmed := strings.Replace(string(raw), "\"internal\",", "", 1)
+	require.NotEqual(t, string(raw), trimmed, "dagger.json includes internal/")
+	require.NoError(t, os.WriteFile(cfg, []byte(trimmed), 0o644))
+
+	var log bytes.Buffer
+	err = Resolve(Options{Root: root, Stdout: &log, Stderr: &log}, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "internal/hosttest")
+}
