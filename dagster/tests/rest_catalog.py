@@ -22,6 +22,10 @@ from tests.servers import s3_client, start_iceberg_rest
 WAREHOUSE_NAME = "zzwarehouse"
 
 
+# An environment no user would name: the deployed one these servers stand in for.
+REST_ENVIRONMENT = "zzrestenv"
+
+
 @dataclass(frozen=True)
 class RestCatalog:
     front: NessieFront
@@ -32,7 +36,7 @@ class RestCatalog:
     def env(self, namespace: str, **overrides: str) -> dict[str, str]:
         """A deployed environment's variables (dagster/.env.example), on these servers."""
         env = {
-            "LAKEHOUSE_ENVIRONMENT": "test",
+            "LAKEHOUSE_ENVIRONMENT": REST_ENVIRONMENT,
             "LAKEHOUSE_ACCESS_LEVEL": "admin",
             "LAKEHOUSE_ALERTING_ENABLED": "false",
             "LAKEHOUSE_DEPLOYED": "false",

@@ -95,7 +95,7 @@ def test_the_schema_drift_sensor_alerts_over_rest(rest_catalog, webhook):  # noq
     for name in CONTRACTS:
         resources["iceberg"].ensure_table(name)
     resources["alerting"] = AlertingResource(
-        environment="test", enabled=True, slack_webhook_url=url
+        environment=env["LAKEHOUSE_ENVIRONMENT"], enabled=True, slack_webhook_url=url
     )
     sensor = build_schema_drift_sensor(running=False)
 

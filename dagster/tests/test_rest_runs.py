@@ -16,6 +16,7 @@ from lakehouse.config import Settings
 from lakehouse.resources import build_resources
 from lakehouse.tables import CONTRACTS, MASK
 from tests.conftest import EVENTS_PER_DAY, PROJECT_DIR, materialize_all, process_env
+from tests.rest_catalog import REST_ENVIRONMENT
 from tests.servers import CREDENTIALS
 from tests.test_gate import run_gate, soda_scan_cli
 from tests.test_gate_incremental import NEW_DAY, events_day, tables
@@ -41,7 +42,7 @@ def test_the_smoke_run_passes_over_rest(rest_catalog):
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "smoke test: pass" in done.stdout
+    assert f"smoke {REST_ENVIRONMENT}: pass" in done.stdout
     assert set(rest_catalog.server_tables("zzsmoke")) == set(CONTRACTS)
     events = build_resources(Settings.from_env(env))["iceberg"].read("event_stream")
     assert events.num_rows == int(env["LAKEHOUSE_EVENTS_PER_DAY"])
