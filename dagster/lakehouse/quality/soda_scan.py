@@ -8,6 +8,7 @@ only warns (the report makes a table without evaluated checks an ``error``), and
 from __future__ import annotations
 
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,46 @@ def _stdlib_distutils() -> None:
     sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "DistutilsMetaFinder"]
 
 
+class _NoTelemetry:
+    """What Soda's ``SodaTelemetry`` singleton is to the gate when its telemetry is off:
+    it records nothing."""
+
+    @staticmethod
+    def get_instance(test_mode: bool = False) -> _NoTelemetry:
+        return _NO_TELEMETRY
+
+    @staticmethod
+    def obtain_datasource_hash(data_source: Any) -> None:
+        return None
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        pass
+
+    def set_attributes(self, values: dict[str, Any]) -> None:
+        pass
+
+
+_NO_TELEMETRY = _NoTelemetry()
+TELEMETRY_MODULE = "soda.telemetry.soda_telemetry"
+
+
+def _no_telemetry() -> None:
+    """Importing ``soda.scan`` sets up Soda's telemetry (OpenTelemetry, an exporter to
+    collect.soda.io and its thread) unless ``~/.soda/config.yml`` says no; about a tenth
+    of a second of the gate's start-up. The gate turns telemetry off on every scan, and
+    only Soda's command line starts the spans it would send (a ``Scan`` only sets
+    attributes on them): Soda's ``Scan`` gets a telemetry module that records nothing."""
+    if TELEMETRY_MODULE not in sys.modules:
+        module = types.ModuleType(TELEMETRY_MODULE)
+        module.SodaTelemetry = _NoTelemetry  # type: ignore[attr-defined]
+        sys.modules[TELEMETRY_MODULE] = module
+
+
 def import_soda() -> None:
-    """Import Soda (about a quarter of a second), standard-library distutils first."""
+    """Import Soda (about a quarter of a second), standard-library distutils first and
+    without its telemetry."""
     _stdlib_distutils()
+    _no_telemetry()
     import soda.scan  # noqa: F401
 
 
