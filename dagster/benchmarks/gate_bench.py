@@ -1,8 +1,9 @@
 """Benchmark: the quality gate's wall time and peak memory against table size.
 
-For each size it builds an ``event_stream`` table of that many rows (plus the small
-customer tables) in a local SQL catalog on local files, then runs, each in its own
-child process:
+For each catalog (a local SQL catalog, and Apache Iceberg's REST catalog server, which
+every deployed environment's Nessie stands for) and each size it builds an
+``event_stream`` table of that many rows (plus the small customer tables) on local
+files, then runs, each in its own child process:
 
 - the gate, exactly as the pipeline does (``python -m lakehouse.quality.gate``), and
 - a bare DuckDB aggregate over the same table, through DuckDB's Iceberg reader with the
@@ -11,12 +12,15 @@ child process:
 
 It prints the wall time, CPU time and peak RSS (``ru_maxrss`` of that child, from
 ``wait4``) of both: medians of ``--repeat`` interleaved runs (CPU time is the steadier
-figure on a shared machine). Not a test: nothing is asserted beyond the gate passing
-and both counting every row. Run it with the Soda virtualenv from ``dagster/``::
+figure on a shared machine). The REST server runs beside them (its CPU is in neither
+figure, as a deployed catalog's is not). Not a test: nothing is asserted beyond the
+gate passing and both counting every row. Run it with the Soda virtualenv from
+``dagster/`` (the REST server needs java and scripts/iceberg-rest.sh's jars; without
+them it is skipped, saying why)::
 
     .venv-soda/bin/python -m benchmarks.gate_bench            # 1e5, 1e6, 4e6 rows
     .venv-soda/bin/python -m benchmarks.gate_bench --large    # and 2e7
-    .venv-soda/bin/python -m benchmarks.gate_bench --sizes 100000,400000 --access-level admin
+    .venv-soda/bin/python -m benchmarks.gate_bench --sizes 100000,400000 --catalogs rest
 
 Goals (issue 24): at 4e6 rows the gate's wall and CPU time within 1.5x of the bare scan;
 its peak RSS at most 100 MiB above the peak at 1e5 rows. Where the gate's time goes,
@@ -33,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +48,10 @@ from benchmarks.lakegen import (
     data_files,
     env_values,
     metadata_location,
+    warehouse_uri,
     write_env_file,
 )
+from lakehouse.config import Settings
 from lakehouse.quality.duck import extension_files
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -125,12 +133,40 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def bench_size(rows: int, args: argparse.Namespace, work: Path) -> dict[str, float | int]:
-    """Build a lake of ``rows`` events; median wall and CPU, highest peak RSS of runs."""
-    root = work / f"rows-{rows}"
-    settings = build_lake(root, rows, args.rows_per_day, args.access_level)
+@contextmanager
+def lake(
+    rows: int, args: argparse.Namespace, work: Path, catalog: str
+) -> Iterator[tuple[Path, Settings]]:
+    """A lake of ``rows`` events in ``catalog`` (sql, or rest: its server running
+    until the block ends); its root directory (with the project's env file) and settings."""
+    root = work / f"{catalog}-rows-{rows}"
+    root.mkdir(parents=True)
+    rest_uri, server = None, None
+    if catalog == "rest":
+        from tests.servers import start_iceberg_rest
+
+        server, rest_uri = start_iceberg_rest(root, warehouse=warehouse_uri(root))
+    try:
+        settings = build_lake(root, rows, args.rows_per_day, args.access_level, rest_uri)
+        write_env_file(root / "project", env_values(root, args.access_level, rest_uri))
+        yield root, settings
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def bench_size(
+    rows: int, args: argparse.Namespace, work: Path, catalog: str
+) -> dict[str, float | int | str]:
+    """Median wall and CPU, highest peak RSS of runs on a lake of ``rows`` events."""
+    with lake(rows, args, work, catalog) as (root, settings):
+        return measure(rows, args, root, settings) | {"catalog": catalog}
+
+
+def measure(
+    rows: int, args: argparse.Namespace, root: Path, settings: Settings
+) -> dict[str, float | int]:
     project = root / "project"
-    write_env_file(project, env_values(root, args.access_level))
     files = data_files(settings)
     env = child_env()
     gate_args = ["-m", "lakehouse.quality.gate", "--env", ENVIRONMENT, "--project-dir"]
@@ -162,17 +198,19 @@ def bench_size(rows: int, args: argparse.Namespace, work: Path) -> dict[str, flo
     }
 
 
-def render(results: list[dict[str, float | int]]) -> str:
-    first = results[0]["gate_mb"]
+def render(results: list[dict[str, float | int | str]]) -> str:
+    smallest = {}  # per catalog: the peak RSS of its first (smallest) size
     lines = [
-        "| rows | data files | Parquet MiB | gate wall s | gate CPU s | gate peak RSS MiB "
-        "| RSS above smallest MiB | bare DuckDB wall s | bare DuckDB CPU s "
+        "| catalog | rows | data files | Parquet MiB | gate wall s | gate CPU s "
+        "| gate peak RSS MiB | RSS above smallest MiB | bare DuckDB wall s | bare DuckDB CPU s "
         "| bare DuckDB peak RSS MiB | gate / bare wall | gate / bare CPU |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        first = smallest.setdefault(r["catalog"], r["gate_mb"])
         lines.append(
-            f"| {r['rows']:,} | {r['files']} | {r['parquet_mb']:.1f} | {r['gate_s']:.2f} "
+            f"| {r['catalog']} | {r['rows']:,} | {r['files']} | {r['parquet_mb']:.1f} "
+            f"| {r['gate_s']:.2f} "
             f"| {r['gate_cpu_s']:.2f} | {r['gate_mb']:.0f} | {r['gate_mb'] - first:+.0f} "
             f"| {r['duckdb_s']:.2f} | {r['duckdb_cpu_s']:.2f} | {r['duckdb_mb']:.0f} "
             f"| {r['gate_s'] / r['duckdb_s']:.2f}x | {r['gate_cpu_s'] / r['duckdb_cpu_s']:.2f}x |"
@@ -196,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "it, so its data files keep one size (8 per day, one per customer bucket)",
     )
     parser.add_argument("--access-level", choices=("admin", "reader"), default="reader")
+    parser.add_argument("--catalogs", default="sql,rest", help="comma-separated: sql, rest")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size (medians)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with Soda")
     parser.add_argument("--work-dir", type=Path, help="keep the tables here (default: temp)")
@@ -204,12 +243,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] + ([20_000_000] if args.large else [])
+    catalogs = [c for c in args.catalogs.split(",") if c]
+    if unknown := set(catalogs) - {"sql", "rest"}:
+        parser.error(f"--catalogs: unknown {sorted(unknown)}; allowed: sql, rest")
+    if "rest" in catalogs:
+        from tests.servers import iceberg_rest_problem
+
+        if problem := iceberg_rest_problem():
+            print(f"gate_bench: REST catalog skipped: {problem}", file=sys.stderr)
+            catalogs.remove("rest")
     with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
         work = args.work_dir or Path(tmp)
         results = []
-        for rows in sizes:
-            results.append(bench_size(rows, args, work))
-            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+        for catalog in catalogs:
+            for rows in sizes:
+                results.append(bench_size(rows, args, work, catalog))
+                print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     load = os.getloadavg()[0]
     print(
         f"cpus: {os.cpu_count()}, access level: {args.access_level}, "

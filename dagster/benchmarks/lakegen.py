@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,16 +30,24 @@ PAGES = pa.array(["/", "/search", "/product/42", "/cart", "/checkout", "/account
 TIERS = pa.array(["bronze", "silver", "gold"])
 
 
-def env_values(root: Path, access_level: str) -> dict[str, str]:
-    """The variables of the benchmark environment's file (SQL catalog + local files)."""
-    return {
+def env_values(root: Path, access_level: str, rest_uri: str | None = None) -> dict[str, str]:
+    """The variables of the benchmark environment's file: local files, in a SQL catalog,
+    or with ``rest_uri`` in the REST catalog server there (as deployed environments)."""
+    values = {
         "LAKEHOUSE_ENVIRONMENT": ENVIRONMENT,
         "LAKEHOUSE_ACCESS_LEVEL": access_level,
         "LAKEHOUSE_ALERTING_ENABLED": "false",
         "LAKEHOUSE_DEPLOYED": "false",
         "ICEBERG_CATALOG_URI": f"sqlite:///{root}/catalog.db",
-        "ICEBERG_WAREHOUSE": f"file://{root}/warehouse",
+        "ICEBERG_WAREHOUSE": warehouse_uri(root),
     }
+    if rest_uri is not None:
+        values.update(ICEBERG_CATALOG_URI=rest_uri, ICEBERG_CATALOG_TYPE="rest")
+    return values
+
+
+def warehouse_uri(root: Path) -> str:
+    return f"file://{root}/warehouse"
 
 
 def write_env_file(project_dir: Path, values: dict[str, str]) -> Path:
@@ -153,9 +162,12 @@ def append_events(table: Table, rows: int, rows_per_day: int, *, first: int = 0)
     return first + written
 
 
-def build_lake(root: Path, rows: int, rows_per_day: int, access_level: str) -> Settings:
-    """A SQL catalog under ``root`` with ``rows`` events; the settings to read it."""
-    values = env_values(root, access_level)
+def build_lake(
+    root: Path, rows: int, rows_per_day: int, access_level: str, rest_uri: str | None = None
+) -> Settings:
+    """``rows`` events under ``root`` (a SQL catalog, or the REST server at ``rest_uri``
+    with its warehouse there); the settings to read them."""
+    values = env_values(root, access_level, rest_uri)
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
     settings = Settings.from_env(values)
     catalog: Catalog = open_catalog(settings)
@@ -169,7 +181,8 @@ def build_lake(root: Path, rows: int, rows_per_day: int, access_level: str) -> S
 def data_files(settings: Settings, name: str = "event_stream") -> list[str]:
     """Local paths of the table's current data files (what bare DuckDB reads)."""
     table = open_catalog(settings).load_table((NAMESPACE, name))
-    return [task.file.file_path.removeprefix("file://") for task in table.scan().plan_files()]
+    # file:///x (pyiceberg) or file:/x (Hadoop's FileIO behind the REST server)
+    return [urlsplit(task.file.file_path).path for task in table.scan().plan_files()]
 
 
 def metadata_location(settings: Settings, name: str = "event_stream") -> str:

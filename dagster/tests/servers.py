@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import botocore.session
-import pytest
 from botocore.client import BaseClient
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -47,6 +46,8 @@ def _required() -> bool:
 
 def unavailable(reason: str) -> None:
     """Skip, or fail when CI / LAKEHOUSE_REQUIRE_HOST_TOOLS=1 says nothing may be skipped."""
+    import pytest  # here: the benchmarks start these servers without pytest
+
     if _required():
         pytest.fail(f"{reason} (CI or LAKEHOUSE_REQUIRE_HOST_TOOLS=1: not skipped)")
     pytest.skip(reason)
@@ -163,18 +164,27 @@ def _stamp() -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def iceberg_rest_classpath() -> str:
-    """The resolved server jars, or skip/fail saying how to get them."""
-    if not (ICEBERG_REST_DIR / "pom.xml").exists():
-        pytest.skip(f"{ICEBERG_REST_DIR}/pom.xml: the dagster project was copied alone")
+def iceberg_rest_problem() -> str | None:
+    """Why Apache's REST catalog server cannot start here; None when it can."""
     if shutil.which("java") is None:
-        unavailable("java is not on PATH: install a JDK 17 to run the REST catalog tests")
+        return "java is not on PATH: install a JDK 17 to run the REST catalog tests"
     stamp = ICEBERG_REST_DIR / "lib" / ".stamp"
     if not stamp.exists() or stamp.read_text().strip() != _stamp():
-        unavailable(
+        return (
             f"{ICEBERG_REST_DIR}/lib is missing or older than pom.xml: run "
             "dagster/scripts/iceberg-rest.sh (scripts/test.sh does; needs java and mvn)"
         )
+    return None
+
+
+def iceberg_rest_classpath() -> str:
+    """The resolved server jars, or skip/fail saying how to get them."""
+    if not (ICEBERG_REST_DIR / "pom.xml").exists():
+        import pytest
+
+        pytest.skip(f"{ICEBERG_REST_DIR}/pom.xml: the dagster project was copied alone")
+    if problem := iceberg_rest_problem():
+        unavailable(problem)
     return str(ICEBERG_REST_DIR / "lib" / "*")
 
 
@@ -184,27 +194,38 @@ def _answers(url: str) -> bool:
 
 
 def start_iceberg_rest(
-    work: Path, *, s3_endpoint: str, warehouse: str, path_style: bool = True
+    work: Path,
+    *,
+    warehouse: str,
+    s3_endpoint: str | None = None,
+    path_style: bool = True,
+    classpath: str | None = None,
 ) -> tuple[Server, str]:
-    """Apache Iceberg's REST catalog server: JDBC (sqlite) catalog, S3FileIO on ``s3_endpoint``.
+    """Apache Iceberg's REST catalog server: JDBC (sqlite) catalog, S3FileIO on
+    ``s3_endpoint``, or without one Hadoop's FileIO on a local ``file://`` warehouse.
 
     It listens on every interface (no option to bind one): only 127.0.0.1 is ever used.
     """
-    classpath = iceberg_rest_classpath()
+    classpath = classpath or iceberg_rest_classpath()
     port = free_port()
     keep = ("PATH", "JAVA_HOME", "LANG", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(CREDENTIALS)
     env.update(
-        AWS_REGION=REGION,
         CATALOG_REST_PORT=str(port),
         CATALOG_URI=f"jdbc:sqlite:{work / 'catalog.db'}",
         CATALOG_WAREHOUSE=warehouse,
-        CATALOG_IO__IMPL="org.apache.iceberg.aws.s3.S3FileIO",
-        CATALOG_S3_ENDPOINT=s3_endpoint,
-        CATALOG_S3_PATH__STYLE__ACCESS="true" if path_style else "false",
-        CATALOG_CLIENT_REGION=REGION,
     )
+    if s3_endpoint is None:
+        env.update(CATALOG_IO__IMPL="org.apache.iceberg.hadoop.HadoopFileIO")
+    else:
+        env.update(CREDENTIALS)
+        env.update(
+            AWS_REGION=REGION,
+            CATALOG_IO__IMPL="org.apache.iceberg.aws.s3.S3FileIO",
+            CATALOG_S3_ENDPOINT=s3_endpoint,
+            CATALOG_S3_PATH__STYLE__ACCESS="true" if path_style else "false",
+            CATALOG_CLIENT_REGION=REGION,
+        )
     argv = ["java", "-Xmx512m", "-XX:+UseSerialGC", "-cp", classpath, SERVER_CLASS]
     uri = f"http://127.0.0.1:{port}"
     server = start(
