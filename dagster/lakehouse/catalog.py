@@ -20,9 +20,10 @@ if TYPE_CHECKING:  # pyarrow is imported where data is read (not by the quality 
     import pyarrow as pa
 
 
-def open_catalog(settings: Settings) -> Catalog:
-    """A REST (Nessie ``.../iceberg/<branch>``) or SQL catalog, as the settings say."""
-    return load_catalog(settings.catalog_name, **settings.catalog_properties())
+def open_catalog(settings: Settings, **properties: str) -> Catalog:
+    """A REST (Nessie ``.../iceberg/<branch>``) or SQL catalog, as the settings say
+    (``properties``: pyiceberg catalog properties added to theirs)."""
+    return load_catalog(settings.catalog_name, **settings.catalog_properties(), **properties)
 
 
 def ensure_table(catalog: Catalog, namespace: str, contract: TableContract) -> Table:

@@ -196,7 +196,9 @@ def read_tables(
     pinned = None
     try:
         if branch is None:
-            catalog = open_catalog(settings)
+            from lakehouse.quality.deferred_io import DEFERRED_IO
+
+            catalog = open_catalog(settings, **DEFERRED_IO)
         else:
             from lakehouse.wap import pinned_catalog, resolve_branch
 
