@@ -32,7 +32,8 @@ from benchmarks.lakegen import ENVIRONMENT, build_lake, env_values, write_env_fi
 
 # The child: argv = [started (epoch seconds), phases.json, gate arguments...].
 CHILD = r"""
-import json, resource, sys, time
+import gc, json, resource, sys, time
+gc.disable()  # as the gate's start-up runs (gate.collecting_after_startup)
 started, out, argv = float(sys.argv[1]), sys.argv[2], sys.argv[3:]
 phases = {}
 def cpu():
@@ -67,8 +68,8 @@ def timed(name, fn, label=None):
             add(what, time.perf_counter() - t, cpu() - c)
     return wrapper
 open_catalog = catalog.open_catalog
-def opened(settings):
-    found = timed("open the catalog", open_catalog)(settings)
+def opened(settings, **properties):
+    found = timed("open the catalog", open_catalog)(settings, **properties)
     found.load_table = timed("load tables", found.load_table)
     return found
 catalog.open_catalog = opened
