@@ -102,7 +102,7 @@ func TestStackQualityRunsTheGateImageAgainstTheStacksCatalogAndBindsTheRelease(t
 
 	gate := ran(t, eng, "python", "-m", "lakehouse.quality.gate")
 	assert.Equal(t, "registry.example/lakehouse-gate:test", gate.From())
-	assert.Contains(t, gate.ExecLines(), fmt.Sprintf("python -m lakehouse.quality.gate --env %s --project-dir %s --out %s --markdown %s", env, appDir, gateJSONPath, gateMDPath))
+	assert.Contains(t, gate.ExecLines(), fmt.Sprintf("python -m lakehouse.quality.gate --env %s --project-dir %s --out %s --markdown %s --duckdb-path :memory:", env, appDir, gateJSONPath, gateMDPath))
 	assert.Contains(t, gate.FileMounts()[appDir+"/.env."+env], "file(path:dagster/.env."+env+")")
 	assert.Equal(t, testCommit, gate.Env()["LAKEHOUSE_RELEASE_COMMIT"])
 	assert.Equal(t, rec.GateImage, gate.Env()["LAKEHOUSE_GATE_IMAGE"])

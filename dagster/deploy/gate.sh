@@ -7,6 +7,9 @@
 # The pipeline sets GATE_RUN_ID (e.g. the release id) when it starts the task; without
 # it the start time is used. Arguments given to the task (ECS command override, Cloud
 # Run job args) are passed on to the gate, e.g. --commit/--runtime-image/--gate-image.
+# The gate keeps nothing (--duckdb-path :memory:): the task's filesystem goes with it, so
+# a snapshot for `soda scan` would never be read, and publishing one installs DuckDB's
+# three extensions (80 MB) into it first: about 0.4 s of every run.
 # Exit code: the gate's (0 pass, 1 fail, 2 warn, 3 error), and 3 when the report cannot
 # be uploaded.
 set -u
@@ -15,7 +18,7 @@ run_id="${GATE_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)}"
 work="$(mktemp -d)"
 printf 'LAKEHOUSE_ENVIRONMENT=%s\n' "$LAKEHOUSE_ENVIRONMENT" > "$work/.env.$LAKEHOUSE_ENVIRONMENT"
 python -m lakehouse.quality.gate --env "$LAKEHOUSE_ENVIRONMENT" --project-dir "$work" \
-  --out "$work/gate.json" --markdown "$work/gate.md" --duckdb-path "$work/lakehouse.duckdb" "$@"
+  --out "$work/gate.json" --markdown "$work/gate.md" --duckdb-path :memory: "$@"
 status=$?
 python - "$work" "$GATE_REPORT_URI/$run_id" <<'PY' || { echo "quality gate: cannot upload the report to $GATE_REPORT_URI/$run_id" >&2; exit 3; }
 import os
