@@ -5,7 +5,9 @@ every deployed environment's Nessie stands for) and each size it builds an
 ``event_stream`` table of that many rows (plus the small customer tables) on local
 files, then runs, each in its own child process:
 
-- the gate, exactly as the pipeline does (``python -m lakehouse.quality.gate``), and
+- the gate, exactly as the pipeline does (``python -m lakehouse.quality.gate
+  --duckdb-path :memory:``: the module's gates and the deployed gate task keep no snapshot
+  for ``soda scan``), and
 - a bare DuckDB aggregate over the same table, through DuckDB's Iceberg reader with the
   same extension files, computing what the event_stream checks compute (null, invalid
   and duplicate counts, freshness).
@@ -55,6 +57,9 @@ from lakehouse.config import Settings
 from lakehouse.quality.duck import extension_files
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# How the pipeline runs the gate (.dagger/quality.go, deploy/gate.sh): in a container whose
+# filesystem goes with it, so it publishes no snapshot for `soda scan`.
+PIPELINE_GATE_ARGS = ("--duckdb-path", ":memory:")
 
 # What the event_stream checks compute, with DuckDB's Iceberg reader over the same table
 # (the metadata file the catalog names) and its extensions loaded from the same wheels
@@ -170,7 +175,8 @@ def measure(
     files = data_files(settings)
     env = child_env()
     gate_args = ["-m", "lakehouse.quality.gate", "--env", ENVIRONMENT, "--project-dir"]
-    gate_args += [str(project), "--out", str(root / "gate.json"), *args.gate_arg]
+    gate_args += [str(project), "--out", str(root / "gate.json"), *PIPELINE_GATE_ARGS]
+    gate_args += args.gate_arg
     extensions = [str(path) for path in extension_files().values()]
     bare_args = ["-c", BARE_DUCKDB, metadata_location(settings), *extensions]
     gates, bares = [], []
@@ -239,7 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter with Soda")
     parser.add_argument("--work-dir", type=Path, help="keep the tables here (default: temp)")
     parser.add_argument(
-        "--gate-arg", action="append", default=[], help="extra gate argument (repeatable)"
+        "--gate-arg",
+        action="append",
+        default=[],
+        help="extra gate argument (repeatable), e.g. --gate-arg=--duckdb-path="
+        "--gate-arg=<file> to measure a gate that publishes for `soda scan`",
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] + ([20_000_000] if args.large else [])

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.gate_bench import PROJECT_DIR, child_env
+from benchmarks.gate_bench import PIPELINE_GATE_ARGS, PROJECT_DIR, child_env
 from benchmarks.lakegen import ENVIRONMENT, build_lake, env_values, write_env_file
 
 # The child: argv = [started (epoch seconds), phases.json, gate arguments...].
@@ -108,7 +108,7 @@ def lake(rows: int, args: argparse.Namespace, work: Path) -> Path:
 def run_once(python: str, root: Path) -> dict:
     out = root / "phases.json"
     gate = ["--env", ENVIRONMENT, "--project-dir", str(root / "project")]
-    gate += ["--out", str(root / "gate.json")]
+    gate += ["--out", str(root / "gate.json"), *PIPELINE_GATE_ARGS]
     started = time.time()
     proc = subprocess.run(
         [python, "-c", CHILD, repr(started), str(out), *gate],

@@ -104,6 +104,11 @@ def connect(
     con = duckdb.connect(database, config=dict(OFFLINE))
     try:
         con.execute("SET enable_progress_bar = false")
+        # DuckDB's in-memory cache of file reads gives the gate nothing under its memory
+        # limit: the OS caches local files already, and object-store reads are evicted
+        # before the next query could use them. Off, at 4e6 rows: 10-20 MiB less peak
+        # memory, 3% more GETs to S3, times unchanged (local files: 0.04 s faster).
+        con.execute("SET enable_external_file_cache = false")
         if temp_directory is not None:
             con.execute(f"SET temp_directory = {sql_string(str(temp_directory))}")
         for path in files.values():
