@@ -211,7 +211,10 @@ func (m *Lakehouse) identity(ctx context.Context, git *dagger.GitRepository, rev
 	}
 	clean, err := git.Uncommitted().IsEmpty(ctx)
 	if err != nil {
-		return release.Identity{}, fmt.Errorf("release identity: look for uncommitted changes: %w", err)
+		// Found on a real engine: it loads only the checkout's own .git, so a
+		// clone whose objects live in another repository fails here with
+		// nothing but git's exit status.
+		return release.Identity{}, fmt.Errorf("release identity: look for uncommitted changes: %w (the engine reads only this checkout's .git: a clone made with --shared or --reference keeps its objects in the repository .git/objects/info/alternates names; copy them in with `git repack -a -d`, then delete that file, or clone with --no-local)", err)
 	}
 	meta, err := dag.Container().
 		From(m.GoImage).

@@ -212,6 +212,18 @@ func TestImagesCarryTheReleaseIdentityFromGitNotTheClock(t *testing.T) {
 	assert.Contains(t, err.Error(), "but the repository is at "+testCommit)
 }
 
+func TestAnUnreadableCheckoutSaysHowToMakeItReadable(t *testing.T) {
+	m, eng := buildModule(t, "x = 1\n")
+	git := gitRepo(t, eng, true, "2026-11-30T17:04:05+01:00\n")
+	// What the engine answered for a clone made with --shared.
+	eng.FailField("isEmpty", "failed to select cleaned: git error: exit status 128", nil)
+	_, err := m.Build(t.Context(), git, "", "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exit status 128", "git's answer reaches the user")
+	assert.Contains(t, err.Error(), "git repack -a -d")
+	assert.Contains(t, err.Error(), "--no-local")
+}
+
 func TestBuildWithoutGitNeedsARevisionAndItsTime(t *testing.T) {
 	m, _ := buildModule(t, "x = 1\n")
 	_, err := m.Build(t.Context(), nil, "", "")
