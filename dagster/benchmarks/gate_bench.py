@@ -248,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         "--gate-arg",
         action="append",
         default=[],
-        help="extra gate argument (repeatable), e.g. --gate-arg=--duckdb-path="
-        "--gate-arg=<file> to measure a gate that publishes for `soda scan`",
+        help="extra gate argument (repeatable); --gate-arg=--duckdb-path --gate-arg=FILE "
+        "measures a gate that publishes for `soda scan`",
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] + ([20_000_000] if args.large else [])
